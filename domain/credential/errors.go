@@ -1,0 +1,34 @@
+package credential
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound is returned (wrapped) when a Secret does not exist.
+	ErrNotFound = errors.New("secret not found")
+	// ErrConflict is returned (wrapped) when a write names a resource version that is no
+	// longer current.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid is matched by every error about the content of a Secret.
+	ErrInvalid = errors.New("invalid secret")
+)
+
+// KeyError names a Secret key that is missing or holds an unusable value. Reason says
+// what is wrong with the value without quoting it.
+type KeyError struct {
+	Secret string
+	Key    string
+	Reason string
+}
+
+func (e *KeyError) Error() string {
+	if e.Secret == "" {
+		return fmt.Sprintf("key %q: %s", e.Key, e.Reason)
+	}
+	return fmt.Sprintf("secret %s, key %q: %s", e.Secret, e.Key, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *KeyError) Is(target error) bool { return target == ErrInvalid }
