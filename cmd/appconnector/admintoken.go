@@ -1,0 +1,61 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// adminTokenFile is where the management API token lives in the data dir; appctl reads
+// the same file, so a local user needs no copy-and-paste.
+const adminTokenFile = "admin.token"
+
+// loadOrCreateAdminToken reads the token from path, creating it (256 random bits, mode
+// 0600) on first start. A file readable by group or others is refused: the token grants
+// full control over every credential.
+func loadOrCreateAdminToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createAdminToken(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read admin token %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("admin token %s is accessible by group or others (mode %o): chmod 600 it", path, fi.Mode().Perm())
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("admin token %s is shorter than 16 characters", path)
+	}
+	return tok, nil
+}
+
+func createAdminToken(path string) (string, error) {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("generate admin token: %w", err)
+	}
+	tok := base64.RawURLEncoding.EncodeToString(buf)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("create directory for admin token: %w", err)
+	}
+	// O_EXCL: two processes starting at once must not each write a different token.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadOrCreateAdminToken(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create admin token %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(tok + "\n"); err != nil {
+		return "", fmt.Errorf("write admin token %s: %w", path, err)
+	}
+	return tok, f.Sync()
+}
