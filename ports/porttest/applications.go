@@ -2,6 +2,7 @@ package porttest
 
 import (
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -205,6 +206,8 @@ func updateCases() []updateCase {
 							if err != nil {
 								return err
 							}
+							// Widen the read-modify-write window so lost updates show.
+							runtime.Gosched()
 							a.Labels["n"] = strconv.Itoa(n + 1)
 							return nil
 						})
