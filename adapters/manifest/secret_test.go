@@ -58,10 +58,10 @@ func TestDecodeSecretErrors(t *testing.T) {
 			doc: head + "keys: [password]\n", field: "keys",
 			reason: "a Secret view lists key names only and cannot be applied; give the values in data or stringData",
 		},
-		"unknown field":     {doc: head + "stringdata: {a: b}\n", field: "stringdata", reason: `unknown field; did you mean "stringData"?`},
-		"wrong kind":        {doc: "apiVersion: v1\nkind: ConfigMap\n", field: "kind", reason: `must be Secret, got "ConfigMap"`},
-		"wrong apiVersion":  {doc: "apiVersion: v2\nkind: Secret\n", field: "apiVersion", reason: "must be v1 for kind Secret"},
-		"type not a string": {doc: head + "type: {}\n", field: "type", reason: "must be a string, got an object"},
+		"unknown field":      {doc: head + "stringdata: {a: b}\n", field: "stringdata", reason: `unknown field; did you mean "stringData"?`},
+		"wrong kind":         {doc: "apiVersion: v1\nkind: ConfigMap\n", field: "kind", reason: `must be Secret, got "ConfigMap"`},
+		"wrong apiVersion":   {doc: "apiVersion: v2\nkind: Secret\n", field: "apiVersion", reason: "must be v1 for kind Secret"},
+		"type not a string":  {doc: head + "type: {}\n", field: "type", reason: "must be a string, got an object"},
 		"immutable not bool": {doc: head + "immutable: maybe\n", field: "immutable", reason: "must be a boolean (true or false), got a string"},
 	}
 	for name, tc := range tests {

@@ -95,7 +95,7 @@ func TestDecodeStreamErrors(t *testing.T) {
 		"unsupported kind":   {in: "apiVersion: v1\nkind: ConfigMap\n", doc: 0, field: "kind", reason: `"ConfigMap" is not supported: use Application, Secret, List, ApplicationList or SecretList`},
 		"missing apiVersion": {in: "kind: Secret\nmetadata: {name: s}\n", doc: 0, field: "apiVersion", reason: "must be v1 for kind Secret"},
 		"malformed yaml in third document": {
-			in:  secret + "---\n" + secret + "---\nkind: [\n", doc: 2,
+			in: secret + "---\n" + secret + "---\nkind: [\n", doc: 2,
 		},
 		"content on separator line": {in: secret + "--- {a: b}\n", doc: -1},
 		"bad item in list": {
