@@ -1,0 +1,110 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeStructured(t *testing.T) {
+	body := `{"specversion":"1.0","id":"1","source":"/app","type":"order.created.v1","time":"2024-05-06T07:08:09Z",
+		"datacontenttype":"application/json","data":{"orderId":"42"},"traceparent":"00-abc","count":3,"flag":true,"gone":null}`
+	e, err := DecodeStructured([]byte(body))
+	require.NoError(t, err)
+	assert.Equal(t, "1", e.ID)
+	assert.Equal(t, "/app", e.Source)
+	assert.Equal(t, "order.created.v1", e.Type)
+	assert.Equal(t, time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), e.Time)
+	assert.JSONEq(t, `{"orderId":"42"}`, string(e.Data))
+	assert.Equal(t, map[string]string{"traceparent": "00-abc", "count": "3", "flag": "true"}, e.Extensions)
+
+	text, err := DecodeStructured([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","datacontenttype":"text/plain","data":"hello"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(text.Data))
+
+	bin, err := DecodeStructured([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","datacontenttype":"application/octet-stream","data_base64":"AAEC"}`))
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0, 1, 2}, bin.Data)
+}
+
+func TestDecodeStructuredErrors(t *testing.T) {
+	base := `"specversion":"1.0","id":"1","source":"s","type":"t"`
+	tests := []struct {
+		name, body, want string
+	}{
+		{"not json", `{`, "not a JSON object"},
+		{"array", `[]`, "not a JSON object"},
+		{"null", `null`, "not a JSON object"},
+		{"trailing", `{` + base + `} {}`, "data after"},
+		{"no specversion", `{"id":"1","source":"s","type":"t"}`, "specversion: missing"},
+		{"old specversion", `{"specversion":"0.3","id":"1","source":"s","type":"t"}`, `"0.3" is not supported`},
+		{"no id", `{"specversion":"1.0","source":"s","type":"t"}`, "id: missing"},
+		{"no type", `{"specversion":"1.0","id":"1","source":"s"}`, "type: missing"},
+		{"id not string", `{"specversion":"1.0","id":1,"source":"s","type":"t"}`, "id: must be a string"},
+		{"bad time", `{` + base + `,"time":"yesterday"}`, "time:"},
+		{"both data", `{` + base + `,"data":1,"data_base64":"AA=="}`, "mutually exclusive"},
+		{"bad base64", `{` + base + `,"data_base64":"%%%"}`, "not valid base64"},
+		{"object extension", `{` + base + `,"ext":{"a":1}}`, "ext: extension attributes must be"},
+		{"bad extension name", `{` + base + `,"Bad-Name":"x"}`, "extension attribute names"},
+		{"long extension name", `{` + base + `,"abcdefghijklmnopqrstu":"x"}`, "extension attribute names"},
+		{"bad content type", `{` + base + `,"datacontenttype":"///"}`, "not a media type"},
+		{"long id", `{"specversion":"1.0","id":"` + strings.Repeat("x", 5000) + `","source":"s","type":"t"}`, "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeStructured([]byte(tt.body))
+			require.ErrorIs(t, err, ErrInvalid)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestCloudEventJSONRoundTrip(t *testing.T) {
+	for _, e := range []CloudEvent{
+		{SpecVersion: "1.0", ID: "1", Source: "s", Type: "t", Data: []byte(`{"a":1}`), DataContentType: "application/json",
+			Time: time.Date(2024, 1, 1, 0, 0, 0, 5, time.UTC), Extensions: map[string]string{"eventtypeversion": "v1"}},
+		{SpecVersion: "1.0", ID: "2", Source: "s", Type: "t", Data: []byte("plain"), DataContentType: "text/plain", Subject: "sub"},
+		{SpecVersion: "1.0", ID: "3", Source: "s", Type: "t", Data: []byte{0xff, 0}, DataContentType: "application/octet-stream"},
+		{SpecVersion: "1.0", ID: "4", Source: "s", Type: "t", Data: []byte("not json"), DataContentType: "application/json"},
+		{SpecVersion: "1.0", ID: "5", Source: "s", Type: "t"},
+	} {
+		b, err := json.Marshal(e)
+		require.NoError(t, err)
+		var got CloudEvent
+		require.NoError(t, json.Unmarshal(b, &got), string(b))
+		assert.Equal(t, e, got, string(b))
+	}
+}
+
+func TestIsJSONContentType(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"": true, "application/json": true, "application/json; charset=utf-8": true, "text/json": true,
+		"application/cloudevents+json": true, "text/plain": false, "application/xml": false, ";;": false,
+	} {
+		assert.Equal(t, want, IsJSONContentType(ct), ct)
+	}
+}
+
+func FuzzDecodeStructured(f *testing.F) {
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":1},"ext":"x"}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","datacontenttype":"text/plain","data":"hi"}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":"AAEC"}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := DecodeStructured(b)
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("marshal decoded event: %v", err)
+		}
+		if _, err := DecodeStructured(out); err != nil {
+			t.Fatalf("re-decode %s: %v", out, err)
+		}
+	})
+}

@@ -1,0 +1,5 @@
+package event
+
+import "errors"
+
+func asLegacy(err error, target **LegacyError) bool { return errors.As(err, target) }
