@@ -1,0 +1,122 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/appconnector/appconnector/domain/application"
+	"github.com/appconnector/appconnector/domain/credential"
+	"github.com/appconnector/appconnector/ports"
+)
+
+// Service is the management use cases over the Application repository and the Secret
+// store. It is safe for concurrent use.
+type Service struct {
+	apps    ports.ApplicationRepository
+	secrets ports.SecretStore
+	log     *slog.Logger
+}
+
+// NewService returns the use cases over apps and secrets. A nil dependency is a
+// programming error and panics.
+func NewService(apps ports.ApplicationRepository, secrets ports.SecretStore, logger *slog.Logger) *Service {
+	if apps == nil || secrets == nil || logger == nil {
+		panic("registry.NewService: nil dependency")
+	}
+	return &Service{apps: apps, secrets: secrets, log: logger}
+}
+
+// ApplyApplication validates app and creates or replaces it. It returns the stored
+// Application (with its new ResourceVersion) and whether it was created. Errors wrap
+// application.ErrInvalid (with an *application.ValidationError naming every bad
+// field) or application.ErrConflict (app.ResourceVersion is stale) or a store error.
+func (s *Service) ApplyApplication(ctx context.Context, app application.Application) (application.Application, bool, error) {
+	if err := app.Validate(); err != nil {
+		return application.Application{}, false, err
+	}
+	stored, created, err := s.apps.Put(ctx, app)
+	if err != nil {
+		return application.Application{}, false, fmt.Errorf("store application %s: %w", app.Name, err)
+	}
+	s.log.InfoContext(ctx, "application applied", "application", stored.Name,
+		"created", created, "resource_version", stored.ResourceVersion, "services", len(stored.Spec.Services))
+	return stored, created, nil
+}
+
+// GetApplication returns the named Application; the error wraps
+// application.ErrNotFound when it does not exist.
+func (s *Service) GetApplication(ctx context.Context, name string) (application.Application, error) {
+	app, err := s.apps.Get(ctx, name)
+	if err != nil {
+		return application.Application{}, fmt.Errorf("get application %s: %w", name, err)
+	}
+	return app, nil
+}
+
+// ListApplications returns every Application, sorted by name.
+func (s *Service) ListApplications(ctx context.Context) ([]application.Application, error) {
+	apps, err := s.apps.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list applications: %w", err)
+	}
+	return apps, nil
+}
+
+// DeleteApplication removes the named Application; the error wraps
+// application.ErrNotFound when it does not exist. Secrets it refers to are kept, as in
+// Kubernetes, because other Applications may share them.
+func (s *Service) DeleteApplication(ctx context.Context, name string) error {
+	if err := s.apps.Delete(ctx, name); err != nil {
+		return fmt.Errorf("delete application %s: %w", name, err)
+	}
+	s.log.InfoContext(ctx, "application deleted", "application", name)
+	return nil
+}
+
+// ApplySecret validates sec and creates or replaces it. It returns the stored Secret
+// and whether it was created. Errors wrap credential.ErrInvalid (naming the bad key,
+// never a value), credential.ErrConflict (stale ResourceVersion) or a store error.
+func (s *Service) ApplySecret(ctx context.Context, sec credential.Secret) (credential.Secret, bool, error) {
+	if err := sec.Validate(); err != nil {
+		return credential.Secret{}, false, err
+	}
+	stored, created, err := s.secrets.Put(ctx, sec)
+	if err != nil {
+		return credential.Secret{}, false, fmt.Errorf("store secret %s: %w", sec.Name, err)
+	}
+	// Key names only: values never reach a log.
+	s.log.InfoContext(ctx, "secret applied", "secret", stored.Name,
+		"created", created, "resource_version", stored.ResourceVersion, "keys", stored.Keys())
+	return stored, created, nil
+}
+
+// GetSecret returns the named Secret, values included; callers decide what to show.
+// The error wraps credential.ErrNotFound when it does not exist.
+func (s *Service) GetSecret(ctx context.Context, name string) (credential.Secret, error) {
+	sec, err := s.secrets.Get(ctx, name)
+	if err != nil {
+		return credential.Secret{}, fmt.Errorf("get secret %s: %w", name, err)
+	}
+	return sec, nil
+}
+
+// ListSecrets returns every Secret, sorted by name.
+func (s *Service) ListSecrets(ctx context.Context) ([]credential.Secret, error) {
+	secs, err := s.secrets.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	return secs, nil
+}
+
+// DeleteSecret removes the named Secret; the error wraps credential.ErrNotFound when
+// it does not exist. Applications that refer to it keep doing so, as in Kubernetes; the
+// gateway reports the missing Secret on their calls.
+func (s *Service) DeleteSecret(ctx context.Context, name string) error {
+	if err := s.secrets.Delete(ctx, name); err != nil {
+		return fmt.Errorf("delete secret %s: %w", name, err)
+	}
+	s.log.InfoContext(ctx, "secret deleted", "secret", name)
+	return nil
+}
