@@ -16,3 +16,19 @@ type Revocation struct {
 func (r Revocation) Expired(now time.Time) bool {
 	return !r.ExpiresAt.IsZero() && now.After(r.ExpiresAt)
 }
+
+// NewRevocation returns the entry for revoking fp at now until expiresAt.
+func NewRevocation(fp Fingerprint, now, expiresAt time.Time) Revocation {
+	return Revocation{Fingerprint: fp, RevokedAt: now.UTC(), ExpiresAt: expiresAt.UTC()}
+}
+
+// Extend applies revoking the same certificate again: the first revocation time stays
+// and the later expiry wins, a zero expiry (forever) over every other.
+func (r Revocation) Extend(expiresAt time.Time) Revocation {
+	switch {
+	case r.ExpiresAt.IsZero():
+	case expiresAt.IsZero() || expiresAt.After(r.ExpiresAt):
+		r.ExpiresAt = expiresAt.UTC()
+	}
+	return r
+}

@@ -38,3 +38,15 @@ func TestIssuedPEM(t *testing.T) {
 	assert.Equal(t, []string{"client", "ca"}, blocks(i.ChainPEM()))
 	assert.Equal(t, []string{"ca"}, blocks(i.CAPEM()))
 }
+
+func TestRevocationExtend(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := NewRevocation(FingerprintOf([]byte("x")), now, now.Add(time.Hour))
+	assert.Equal(t, now, r.RevokedAt)
+	assert.Equal(t, now.Add(time.Hour), r.Extend(now.Add(time.Minute)).ExpiresAt)
+	assert.Equal(t, now.Add(2*time.Hour), r.Extend(now.Add(2*time.Hour)).ExpiresAt)
+	assert.True(t, r.Extend(time.Time{}).ExpiresAt.IsZero())
+	forever := NewRevocation(r.Fingerprint, now, time.Time{})
+	assert.True(t, forever.Extend(now.Add(time.Hour)).ExpiresAt.IsZero())
+	assert.Equal(t, now, r.Extend(time.Time{}).RevokedAt)
+}
