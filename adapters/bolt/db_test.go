@@ -26,7 +26,7 @@ func TestOpenCreatesFilesWithPrivateModes(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	for path, want := range map[string]fs.FileMode{
-		dir: 0o700,
+		dir:                                  0o700,
 		filepath.Join(dir, bolt.DBFileName):  0o600,
 		filepath.Join(dir, bolt.KeyFileName): 0o600,
 	} {

@@ -152,7 +152,9 @@ func TestCorruptedSecretGivesClearErrorsAndCanBeDeleted(t *testing.T) {
 	require.Len(t, items, 1)
 
 	// Writing over a damaged record works too.
-	rawUpdate(t, db, func(tx *bbolt.Tx) error { return tx.Bucket(bucketSecrets).Put([]byte("good"), []byte("garbage-garbage")) })
+	rawUpdate(t, db, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketSecrets).Put([]byte("good"), []byte("garbage-garbage"))
+	})
 	_, created, err := store.Put(ctx, credential.Secret{Name: "good", Data: map[string][]byte{"k": []byte("v")}})
 	require.NoError(t, err)
 	assert.False(t, created)
