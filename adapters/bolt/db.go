@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -69,7 +70,7 @@ type DB struct {
 }
 
 // Open opens the data dir dir, creating it (mode 0700), the database file (0600) and the
-// secret key (0600) on first start. It fails with an error wrapping ErrInUse when another
+// secret key (0600) on first start. A nil logger discards logs. It fails with an error wrapping ErrInUse when another
 // process has the dir open, and with a clear error when secret.key is unusable.
 func Open(dir string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
@@ -77,6 +78,10 @@ func Open(dir string, logger *slog.Logger) (*DB, error) {
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", dir, err)
+	}
+	// MkdirAll leaves an existing dir as it is; say so if others can look inside.
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		logger.Warn("data dir is accessible by other users; chmod 700 recommended", "dir", dir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 	}
 	path := filepath.Join(dir, DBFileName)
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
