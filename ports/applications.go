@@ -19,7 +19,7 @@ type ApplicationRepository interface {
 	List(ctx context.Context) ([]application.Application, error)
 
 	// Put creates or replaces app and returns the stored state and whether it was
-	// created. If app.ResourceVersion is set, the write only succeeds when it equals the
+	// created. An empty name is an error wrapping application.ErrInvalid. If app.ResourceVersion is set, the write only succeeds when it equals the
 	// stored version (optimistic concurrency); otherwise, and when the Application does
 	// not exist, it returns an error wrapping application.ErrConflict.
 	Put(ctx context.Context, app application.Application) (stored application.Application, created bool, err error)
@@ -38,6 +38,6 @@ type ApplicationRepository interface {
 	// Watch streams changes: first an EventPut for every existing Application, then one
 	// EventSynced, then every later change in the order it was committed. No event is
 	// dropped, however slowly the receiver reads. The channel is closed when ctx is done
-	// or the repository is closed.
+	// or the repository is closed. A ctx that is already done gives ctx.Err().
 	Watch(ctx context.Context) (<-chan Event[application.Application], error)
 }

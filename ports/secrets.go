@@ -19,7 +19,7 @@ type SecretStore interface {
 	List(ctx context.Context) ([]credential.Secret, error)
 
 	// Put creates or replaces s and returns the stored state and whether it was created.
-	// If s.ResourceVersion is set it must equal the stored version, otherwise the error
+	// An empty name is an error wrapping credential.ErrInvalid. If s.ResourceVersion is set it must equal the stored version, otherwise the error
 	// wraps credential.ErrConflict.
 	Put(ctx context.Context, s credential.Secret) (stored credential.Secret, created bool, err error)
 
