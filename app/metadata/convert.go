@@ -3,11 +3,15 @@ package metadata
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"maps"
 
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
 )
+
+// emptySpec stands for a spec that is not stored.
+const emptySpec = "{}"
 
 // buildService maps def onto an Application service entry the way Kyma's registry did;
 // credentials are set by setAPISecrets.
@@ -102,7 +106,9 @@ func (s *Service) describeWith(svc *application.Service, cred, params *credentia
 		case e.Type == application.EntryTypeAPI && def.API == nil:
 			def.API = describeAPI(e, cred, params)
 		case e.Type == application.EntryTypeEvents:
-			def.Events = &Events{}
+			// Specs are not stored; an empty object keeps the document valid, so what GET
+			// returns can be sent back with PUT.
+			def.Events = &Events{Spec: json.RawMessage(emptySpec)}
 		}
 	}
 	return def

@@ -101,7 +101,7 @@ type CSRFInfo struct {
 }
 
 // Events is the event part of a service. Spec (an AsyncAPI document, a JSON object) is
-// required on input, validated and not stored.
+// required on input, validated and not stored; on output it is the empty object {}.
 type Events struct {
 	Spec json.RawMessage
 }

@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestGetService(t *testing.T) {
 					Credentials: &Credentials{Basic: &Basic{Username: Masked, Password: Masked,
 						CSRFInfo: &CSRFInfo{TokenEndpointURL: "https://t.example.com/csrf"}}},
 					RequestParameters: &RequestParameters{Headers: map[string][]string{"X-Api-Key": {Masked, Masked}}}},
-				Events: &Events{},
+				Events: &Events{Spec: json.RawMessage("{}")},
 			},
 		},
 		"oauth is masked, token parameters masked": {

@@ -34,6 +34,8 @@ func describeJSONError(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case err.Error() == "unexpected end of JSON input":
+		return "the body is empty or truncated"
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("invalid JSON at byte %d: %s", syntax.Offset, syntax.Error())
 	case errors.As(err, &typ):
@@ -42,8 +44,6 @@ func describeJSONError(err error) string {
 			field = "the document"
 		}
 		return fmt.Sprintf("%s must be %s, got a JSON %s", field, kindName(typ.Type), typ.Value)
-	case err.Error() == "unexpected end of JSON input":
-		return "the body is empty or truncated"
 	default:
 		return err.Error()
 	}
