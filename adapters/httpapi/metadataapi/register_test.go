@@ -230,9 +230,9 @@ func TestMaskURLCredentials(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"call https://u:p@h.example.com/x failed": "call https://***:***@h.example.com/x failed",
-		"ftp://only-user@h and http://a:b@c":     "ftp://***:***@h and http://***:***@c",
+		"ftp://only-user@h and http://a:b@c":      "ftp://***:***@h and http://***:***@c",
 		"https://h.example.com/path@not-userinfo": "https://h.example.com/path@not-userinfo",
-		"no url here":                             "no url here",
+		"no url here": "no url here",
 	} {
 		assert.Equal(t, want, maskURLCredentials(in), in)
 	}
