@@ -1,0 +1,128 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
+
+	"github.com/appconnector/appconnector/domain/application"
+	"github.com/appconnector/appconnector/domain/certificate"
+	"github.com/appconnector/appconnector/domain/pairing"
+)
+
+func TestSignCSR(t *testing.T) {
+	f := newFixture(t, Config{CertificateValidity: 48 * time.Hour})
+	secret, tok, err := pairing.New(f.svc.rand, "app", testNow, 0)
+	require.NoError(t, err)
+	csr := testCSR(t, "app")
+
+	t.Run("signs after consuming the token", func(t *testing.T) {
+		gomock.InOrder(
+			f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil),
+			f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil),
+			f.tokens.EXPECT().Consume(gomock.Any(), tok.Digest, testNow).Return(tok, nil),
+			f.signer.EXPECT().Sign(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, req certificate.Request) (certificate.Issued, error) {
+				assert.Equal(t, certificate.DefaultSubject.ForApplication("app"), req.Subject)
+				assert.Equal(t, testNow.Add(48*time.Hour), req.NotAfter)
+				return issuedFor("app"), nil
+			}),
+		)
+		issued, err := f.svc.SignCSR(t.Context(), secret, csr)
+		require.NoError(t, err)
+		assert.Equal(t, "app", issued.Certificate.Subject.CommonName)
+	})
+
+	t.Run("bad csr keeps the token", func(t *testing.T) {
+		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
+		f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+		_, err := f.svc.SignCSR(t.Context(), secret, testCSR(t, "other-app"))
+		require.ErrorIs(t, err, certificate.ErrInvalidCSR)
+		assert.Contains(t, err.Error(), `subject CN is "other-app", want "app"`)
+	})
+
+	t.Run("token used concurrently", func(t *testing.T) {
+		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
+		f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+		f.tokens.EXPECT().Consume(gomock.Any(), tok.Digest, testNow).Return(pairing.Token{}, pairing.ErrNotFound)
+		_, err := f.svc.SignCSR(t.Context(), secret, csr)
+		assert.ErrorIs(t, err, pairing.ErrNotFound)
+	})
+
+	t.Run("expired token", func(t *testing.T) {
+		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, pairing.ErrExpired)
+		_, err := f.svc.SignCSR(t.Context(), secret, csr)
+		assert.ErrorIs(t, err, pairing.ErrExpired)
+	})
+
+	t.Run("signer failure restores the token", func(t *testing.T) {
+		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
+		f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+		f.tokens.EXPECT().Consume(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
+		f.signer.EXPECT().Sign(gomock.Any(), gomock.Any()).Return(certificate.Issued{}, errors.New("hsm offline"))
+		f.tokens.EXPECT().Put(gomock.Any(), tok).Return(nil)
+		_, err := f.svc.SignCSR(t.Context(), secret, csr)
+		assert.ErrorContains(t, err, "hsm offline")
+	})
+
+	t.Run("application deleted", func(t *testing.T) {
+		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
+		f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{}, application.ErrNotFound)
+		_, err := f.svc.SignCSR(t.Context(), secret, csr)
+		assert.ErrorIs(t, err, application.ErrNotFound)
+	})
+}
+
+func TestRenew(t *testing.T) {
+	f := newFixture(t, Config{})
+	id := identity("app")
+
+	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, nil)
+	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+	f.signer.EXPECT().Sign(gomock.Any(), gomock.Any()).Return(issuedFor("app"), nil)
+	_, err := f.svc.Renew(t.Context(), id, testCSR(t, "app"))
+	require.NoError(t, err)
+
+	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, nil)
+	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+	_, err = f.svc.Renew(t.Context(), id, testCSR(t, "other"))
+	assert.ErrorIs(t, err, certificate.ErrInvalidCSR, "a certificate renews only itself")
+
+	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(true, nil)
+	_, err = f.svc.Renew(t.Context(), id, testCSR(t, "app"))
+	assert.ErrorIs(t, err, certificate.ErrRevoked)
+
+	_, err = f.svc.Renew(t.Context(), certificate.Identity{CommonName: "app"}, testCSR(t, "app"))
+	assert.ErrorIs(t, err, ErrNoCertificate)
+}
+
+func TestManagementInfo(t *testing.T) {
+	f := newFixture(t, Config{})
+	id := identity("app")
+	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, nil)
+	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+	info, err := f.svc.ManagementInfo(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, "app", info.Application)
+	assert.Equal(t, "app", info.Subject.CommonName)
+	assert.Equal(t, id.NotAfter, info.CertificateExpiresAt)
+
+	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, errors.New("io"))
+	_, err = f.svc.ManagementInfo(t.Context(), id)
+	assert.ErrorContains(t, err, "check revocation")
+}
+
+func TestRevoke(t *testing.T) {
+	f := newFixture(t, Config{})
+	id := identity("app")
+	f.revs.EXPECT().Revoke(gomock.Any(), id.Fingerprint, id.NotAfter).Return(nil)
+	require.NoError(t, f.svc.Revoke(t.Context(), id))
+	assert.ErrorIs(t, f.svc.Revoke(t.Context(), certificate.Identity{}), ErrNoCertificate)
+
+	f.revs.EXPECT().Revoke(gomock.Any(), id.Fingerprint, time.Time{}).Return(nil)
+	require.NoError(t, f.svc.RevokeFingerprint(t.Context(), id.Fingerprint))
+}
