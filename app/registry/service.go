@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/appconnector/appconnector/domain/application"
@@ -12,6 +11,10 @@ import (
 
 // Service is the management use cases over the Application repository and the Secret
 // store. It is safe for concurrent use.
+//
+// Errors of the ports are returned as they are: adapters already name the operation
+// and the object ("get application orders: application not found"), and wrapping them
+// again would only repeat it in every API error message.
 type Service struct {
 	apps    ports.ApplicationRepository
 	secrets ports.SecretStore
@@ -37,7 +40,7 @@ func (s *Service) ApplyApplication(ctx context.Context, app application.Applicat
 	}
 	stored, created, err := s.apps.Put(ctx, app)
 	if err != nil {
-		return application.Application{}, false, fmt.Errorf("store application %s: %w", app.Name, err)
+		return application.Application{}, false, err
 	}
 	s.log.InfoContext(ctx, "application applied", "application", stored.Name,
 		"created", created, "resource_version", stored.ResourceVersion, "services", len(stored.Spec.Services))
@@ -47,20 +50,12 @@ func (s *Service) ApplyApplication(ctx context.Context, app application.Applicat
 // GetApplication returns the named Application; the error wraps
 // application.ErrNotFound when it does not exist.
 func (s *Service) GetApplication(ctx context.Context, name string) (application.Application, error) {
-	app, err := s.apps.Get(ctx, name)
-	if err != nil {
-		return application.Application{}, fmt.Errorf("get application %s: %w", name, err)
-	}
-	return app, nil
+	return s.apps.Get(ctx, name)
 }
 
 // ListApplications returns every Application, sorted by name.
 func (s *Service) ListApplications(ctx context.Context) ([]application.Application, error) {
-	apps, err := s.apps.List(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list applications: %w", err)
-	}
-	return apps, nil
+	return s.apps.List(ctx)
 }
 
 // DeleteApplication removes the named Application; the error wraps
@@ -68,7 +63,7 @@ func (s *Service) ListApplications(ctx context.Context) ([]application.Applicati
 // Kubernetes, because other Applications may share them.
 func (s *Service) DeleteApplication(ctx context.Context, name string) error {
 	if err := s.apps.Delete(ctx, name); err != nil {
-		return fmt.Errorf("delete application %s: %w", name, err)
+		return err
 	}
 	s.log.InfoContext(ctx, "application deleted", "application", name)
 	return nil
@@ -83,7 +78,7 @@ func (s *Service) ApplySecret(ctx context.Context, sec credential.Secret) (crede
 	}
 	stored, created, err := s.secrets.Put(ctx, sec)
 	if err != nil {
-		return credential.Secret{}, false, fmt.Errorf("store secret %s: %w", sec.Name, err)
+		return credential.Secret{}, false, err
 	}
 	// Key names only: values never reach a log.
 	s.log.InfoContext(ctx, "secret applied", "secret", stored.Name,
@@ -94,20 +89,12 @@ func (s *Service) ApplySecret(ctx context.Context, sec credential.Secret) (crede
 // GetSecret returns the named Secret, values included; callers decide what to show.
 // The error wraps credential.ErrNotFound when it does not exist.
 func (s *Service) GetSecret(ctx context.Context, name string) (credential.Secret, error) {
-	sec, err := s.secrets.Get(ctx, name)
-	if err != nil {
-		return credential.Secret{}, fmt.Errorf("get secret %s: %w", name, err)
-	}
-	return sec, nil
+	return s.secrets.Get(ctx, name)
 }
 
 // ListSecrets returns every Secret, sorted by name.
 func (s *Service) ListSecrets(ctx context.Context) ([]credential.Secret, error) {
-	secs, err := s.secrets.List(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list secrets: %w", err)
-	}
-	return secs, nil
+	return s.secrets.List(ctx)
 }
 
 // DeleteSecret removes the named Secret; the error wraps credential.ErrNotFound when
@@ -115,7 +102,7 @@ func (s *Service) ListSecrets(ctx context.Context) ([]credential.Secret, error) 
 // gateway reports the missing Secret on their calls.
 func (s *Service) DeleteSecret(ctx context.Context, name string) error {
 	if err := s.secrets.Delete(ctx, name); err != nil {
-		return fmt.Errorf("delete secret %s: %w", name, err)
+		return err
 	}
 	s.log.InfoContext(ctx, "secret deleted", "secret", name)
 	return nil

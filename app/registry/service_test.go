@@ -146,7 +146,7 @@ func TestApplicationReads(t *testing.T) {
 		f.apps.EXPECT().Get(ctx, "nope").Return(application.Application{}, application.ErrNotFound)
 		_, err := f.svc.GetApplication(ctx, "nope")
 		require.ErrorIs(t, err, application.ErrNotFound)
-		assert.EqualError(t, err, "get application nope: application not found")
+		assert.EqualError(t, err, "application not found")
 	})
 	t.Run("list", func(t *testing.T) {
 		t.Parallel()
@@ -217,7 +217,7 @@ func TestApplySecret(t *testing.T) {
 		f.secrets.EXPECT().Put(ctx, sec).Return(credential.Secret{}, false, credential.ErrConflict)
 		_, _, err := f.svc.ApplySecret(ctx, sec)
 		require.ErrorIs(t, err, credential.ErrConflict)
-		assert.EqualError(t, err, "store secret orders-basic: conflict")
+		assert.EqualError(t, err, "conflict")
 	})
 }
 

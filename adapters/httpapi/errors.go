@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/manifest"
+	"github.com/appconnector/appconnector/domain/application"
+	"github.com/appconnector/appconnector/domain/credential"
+)
+
+// internalMessage is all a client learns about a 500; the cause is logged.
+const internalMessage = "internal error"
+
+// badRequest is a 400 whose message names the problem.
+func badRequest(format string, args ...any) error {
+	return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(format, args...))
+}
+
+// statusOf maps err to the status and message the client sees. Only messages of
+// errors that describe the request (invalid documents, absent or conflicting objects)
+// are shown; those never contain secret values.
+func statusOf(err error) (int, string) {
+	var he *echo.HTTPError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return httpErrorStatus(he)
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)
+	case errors.Is(err, manifest.ErrInvalid), errors.Is(err, application.ErrInvalid), errors.Is(err, credential.ErrInvalid):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, application.ErrNotFound), errors.Is(err, credential.ErrNotFound):
+		return http.StatusNotFound, err.Error()
+	case errors.Is(err, application.ErrConflict), errors.Is(err, credential.ErrConflict):
+		return http.StatusConflict, err.Error() + ": the object changed since it was read; get it again and retry"
+	}
+	return http.StatusInternalServerError, internalMessage
+}
+
+func httpErrorStatus(he *echo.HTTPError) (int, string) {
+	code := he.Code
+	if code < 400 || code > 599 {
+		code = http.StatusInternalServerError
+	}
+	if code >= 500 && code != http.StatusServiceUnavailable {
+		return code, internalMessage
+	}
+	switch he {
+	case echo.ErrNotFound:
+		return code, "route not found"
+	case echo.ErrMethodNotAllowed:
+		return code, "method not allowed"
+	}
+	if msg, ok := he.Message.(string); ok {
+		return code, msg
+	}
+	return code, http.StatusText(code)
+}
+
+// handleError is the one place errors become responses.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := statusOf(err)
+	ctx := c.Request().Context()
+	switch {
+	case errors.Is(err, context.Canceled):
+		s.log.InfoContext(ctx, "request canceled by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
+	case code >= 500 && code != http.StatusServiceUnavailable:
+		s.log.ErrorContext(ctx, "request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+	}
+	if code == http.StatusMethodNotAllowed && c.Request().Method == http.MethodOptions {
+		// The router has set Allow; an OPTIONS probe learns the methods from it.
+		code, msg = http.StatusNoContent, ""
+	}
+	if c.Request().Method == http.MethodHead || code == http.StatusNoContent {
+		_ = c.NoContent(code)
+		return
+	}
+	httperr.Write(c.Response(), code, msg)
+}

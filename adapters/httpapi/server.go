@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/appconnector/appconnector/app/registry"
+)
+
+// Server is the management API. Build it with NewServer and serve Handler().
+type Server struct {
+	e     *echo.Echo
+	reg   *registry.Service
+	log   *slog.Logger
+	auth  *tokenAuth
+	limit int64
+	ready atomic.Pointer[func(context.Context) error]
+}
+
+// NewServer builds the management API over reg and mounts extra behind the admin-token
+// check. A nil reg or logger is a programming error and panics.
+func NewServer(cfg Config, reg *registry.Service, logger *slog.Logger, extra ExtraRoutes) *Server {
+	if reg == nil || logger == nil {
+		panic("httpapi.NewServer: nil dependency")
+	}
+	if cfg.AdminToken == "" {
+		logger.Warn("management api has no admin token: every protected request is refused")
+	}
+	s := &Server{e: echo.New(), reg: reg, log: logger, auth: newTokenAuth(cfg.AdminToken), limit: cfg.bodyLimit()}
+	s.SetReady(cfg.ReadyCheck)
+
+	e := s.e
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(io.Discard) // everything worth logging goes through slog
+	e.HTTPErrorHandler = s.handleError
+	e.Pre(removeTrailingSlash)
+	e.Use(cfg.Middleware...)
+	e.Use(s.logRequests, s.recoverPanics)
+
+	e.GET("/v1/health", s.health)
+	e.GET("/healthz", s.health)
+	e.GET("/readyz", s.readyz)
+
+	g := e.Group("", s.auth.middleware)
+	g.GET("/v1/applications", s.listApplications)
+	g.GET("/v1/applications/:name", s.getApplication)
+	g.PUT("/v1/applications/:name", s.putApplication)
+	g.DELETE("/v1/applications/:name", s.deleteApplication)
+	g.GET("/v1/secrets", s.listSecrets)
+	g.GET("/v1/secrets/:name", s.getSecret)
+	g.PUT("/v1/secrets/:name", s.putSecret)
+	g.DELETE("/v1/secrets/:name", s.deleteSecret)
+	for _, r := range extra {
+		r.Register(g)
+	}
+	return s
+}
+
+// Handler returns the HTTP handler of the API.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// SetReady replaces the readiness check of /readyz; nil means always ready. Safe to call
+// while serving.
+func (s *Server) SetReady(check func(context.Context) error) {
+	if check == nil {
+		check = func(context.Context) error { return nil }
+	}
+	s.ready.Store(&check)
+}
+
+type status struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSON(http.StatusOK, status{Status: "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := (*s.ready.Load())(ctx); err != nil {
+		// /readyz needs no token, so the cause stays in the log.
+		s.log.WarnContext(ctx, "not ready", "error", err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "not ready")
+	}
+	return c.JSON(http.StatusOK, status{Status: "ready"})
+}
