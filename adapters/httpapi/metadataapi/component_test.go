@@ -19,6 +19,9 @@ import (
 	"github.com/appconnector/appconnector/domain/application"
 )
 
+// The handler is one of the management server's sub-APIs.
+var _ httpapi.Routes = (*Handler)(nil)
+
 // TestMountedOnTheManagementServer checks the handler behind the real management API:
 // the admin token is required, and the registry's answers pass through unchanged.
 func TestMountedOnTheManagementServer(t *testing.T) {

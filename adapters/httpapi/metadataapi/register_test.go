@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
 )
@@ -247,4 +246,3 @@ func indexOf(app application.Application, id string) int {
 	return -1
 }
 
-var _ = metadata.Masked
