@@ -245,4 +245,3 @@ func indexOf(app application.Application, id string) int {
 	}
 	return -1
 }
-
