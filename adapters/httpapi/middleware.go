@@ -25,7 +25,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		switch {
 		case res.Status >= 500:
 			level = slog.LevelError
-		case c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/v1/health":
+		case isProbe(c.Path()):
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(req.Context(), level, "http request",

@@ -40,13 +40,16 @@ func NewServer(cfg Config, reg *registry.Service, logger *slog.Logger, extra Ext
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(removeTrailingSlash)
 	e.Use(cfg.Middleware...)
-	e.Use(s.logRequests, s.recoverPanics)
+	e.Use(s.logRequests, s.recoverPanics, s.auth.middleware)
 
-	e.GET("/v1/health", s.health)
-	e.GET("/healthz", s.health)
-	e.GET("/readyz", s.readyz)
+	e.GET(pathHealth, s.health)
+	e.GET(pathHealthz, s.health)
+	e.GET(pathReadyz, s.readyz)
 
-	g := e.Group("", s.auth.middleware)
+	// The token is checked by the global middleware above, not by group middleware:
+	// Echo's group middleware registers a catch-all route that would turn every wrong
+	// method into a 404 instead of a 405.
+	g := e.Group("")
 	g.GET("/v1/applications", s.listApplications)
 	g.GET("/v1/applications/:name", s.getApplication)
 	g.PUT("/v1/applications/:name", s.putApplication)
@@ -71,6 +74,17 @@ func (s *Server) SetReady(check func(context.Context) error) {
 		check = func(context.Context) error { return nil }
 	}
 	s.ready.Store(&check)
+}
+
+// Health routes, the only ones that need no token.
+const (
+	pathHealth  = "/v1/health"
+	pathHealthz = "/healthz"
+	pathReadyz  = "/readyz"
+)
+
+func isProbe(route string) bool {
+	return route == pathHealth || route == pathHealthz || route == pathReadyz
 }
 
 type status struct {
