@@ -1,0 +1,66 @@
+package connectorapi
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// DefaultMaxEventBytes is the largest event body accepted unless configured otherwise.
+const DefaultMaxEventBytes = 1 << 20
+
+// Config holds what the handlers need besides the use cases: the external URLs they
+// announce to clients and the validator's trust settings.
+type Config struct {
+	// ConnectorURL is the external base URL of --connector-addr, for example
+	// https://connector.example.com; csrUrl and certificatesUrl point there.
+	ConnectorURL string
+	// MTLSURL is the external base URL of --mtls-addr: renewCertUrl, revokeCertUrl and
+	// infoUrl point there.
+	MTLSURL string
+	// GatewayURL is where external systems send events (eventsUrl, eventsInfoUrl,
+	// metadataUrl); default MTLSURL. Set it to the proxy in front of --validator-addr.
+	GatewayURL string
+	// TrustXFCC makes the validator listener take the client certificate from
+	// X-Forwarded-Client-Cert. Only enable it when a proxy that strips client-supplied
+	// XFCC headers is the only way to reach that listener.
+	TrustXFCC bool
+	// ClientCAs, when set, verifies certificates a proxy forwards in full (the XFCC Cert
+	// field) against the connector's CA.
+	ClientCAs *x509.CertPool
+	// MaxEventBytes bounds event bodies; default DefaultMaxEventBytes.
+	MaxEventBytes int64
+}
+
+// Validate checks that the URLs are absolute http(s) URLs.
+func (c Config) Validate() error {
+	for _, u := range []struct{ name, v string }{
+		{"connector url", c.ConnectorURL}, {"mtls url", c.MTLSURL}, {"gateway url", c.GatewayURL},
+	} {
+		if u.v == "" && u.name == "gateway url" {
+			continue
+		}
+		p, err := url.Parse(u.v)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("connectorapi config: %s %q must be an absolute http(s) URL", u.name, u.v)
+		}
+	}
+	if c.MaxEventBytes < 0 {
+		return fmt.Errorf("connectorapi config: max event bytes must not be negative")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	c.ConnectorURL = strings.TrimRight(c.ConnectorURL, "/")
+	c.MTLSURL = strings.TrimRight(c.MTLSURL, "/")
+	c.GatewayURL = strings.TrimRight(c.GatewayURL, "/")
+	if c.GatewayURL == "" {
+		c.GatewayURL = c.MTLSURL
+	}
+	if c.MaxEventBytes == 0 {
+		c.MaxEventBytes = DefaultMaxEventBytes
+	}
+	return c
+}

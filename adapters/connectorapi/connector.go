@@ -1,0 +1,107 @@
+package connectorapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/appconnector/appconnector/domain/certificate"
+)
+
+func (h *handlers) signingInfo(c echo.Context) error {
+	token := c.QueryParam("token")
+	if token == "" {
+		return echo.NewHTTPError(http.StatusForbidden, msgTokenMissing)
+	}
+	info, err := h.svc.SigningRequestInfo(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	eventsInfo, events, metadata := h.cfg.appURLs(info.Application)
+	return writeJSON(c, http.StatusOK, CSRInfoResponse{
+		CSRURL: h.cfg.ConnectorURL + PathCertificates + "?token=" + info.Next.Secret,
+		API: APIURLs{
+			EventsInfoURL:   eventsInfo,
+			EventsURL:       events,
+			MetadataURL:     metadata,
+			InfoURL:         h.cfg.MTLSURL + PathManagementInfo,
+			CertificatesURL: h.cfg.ConnectorURL + PathCertificates,
+		},
+		Certificate: CertInfo{Subject: info.Subject.String(), KeyAlgorithm: info.KeyAlgorithm},
+	})
+}
+
+func (h *handlers) signCSR(c echo.Context) error {
+	token := c.QueryParam("token")
+	if token == "" {
+		return echo.NewHTTPError(http.StatusForbidden, msgTokenMissing)
+	}
+	var req CSRRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	issued, err := h.svc.SignCSR(c.Request().Context(), token, req.CSR)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusCreated, csrResponse(issued))
+}
+
+func (h *handlers) identity(c echo.Context) (certificate.Identity, error) {
+	ids, err := h.tlsIdentities(c.Request())
+	if err != nil {
+		return certificate.Identity{}, err
+	}
+	return ids[0], nil
+}
+
+func (h *handlers) managementInfo(c echo.Context) error {
+	id, err := h.identity(c)
+	if err != nil {
+		return err
+	}
+	info, err := h.svc.ManagementInfo(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	eventsInfo, events, metadata := h.cfg.appURLs(info.Application)
+	return writeJSON(c, http.StatusOK, ManagementInfoResponse{
+		ClientIdentity: ClientIdentity{Application: info.Application},
+		URLs: ManagementURLs{
+			EventsInfoURL: eventsInfo,
+			EventsURL:     events,
+			MetadataURL:   metadata,
+			RenewCertURL:  h.cfg.MTLSURL + PathRenewals,
+			RevokeCertURL: h.cfg.MTLSURL + PathRevocations,
+		},
+		Certificate:          CertInfo{Subject: info.Subject.String(), KeyAlgorithm: info.KeyAlgorithm},
+		CertificateExpiresAt: formatTime(info.CertificateExpiresAt),
+	})
+}
+
+func (h *handlers) renew(c echo.Context) error {
+	id, err := h.identity(c)
+	if err != nil {
+		return err
+	}
+	var req CSRRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	issued, err := h.svc.Renew(c.Request().Context(), id, req.CSR)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusCreated, csrResponse(issued))
+}
+
+func (h *handlers) revoke(c echo.Context) error {
+	id, err := h.identity(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Revoke(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusCreated)
+}

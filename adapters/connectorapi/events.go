@@ -1,0 +1,111 @@
+package connectorapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/appconnector/appconnector/domain/certificate"
+	"github.com/appconnector/appconnector/domain/event"
+)
+
+type identifyFunc func(*http.Request) ([]certificate.Identity, error)
+
+// eventRoutes mounts the validator's endpoints. The checks run in this order: client
+// certificate present, Application exists (404), certificate may act for it and is not
+// revoked (403), body well-formed (400/413), delivery (502/504).
+func (h *handlers) eventRoutes(e *echo.Echo, identify identifyFunc) {
+	e.POST("/:app/v1/events", func(c echo.Context) error { return h.legacyEvent(c, identify) })
+	e.GET("/:app/v1/events/subscribed", func(c echo.Context) error { return h.subscribed(c, identify) })
+	e.POST("/:app/v2/events", func(c echo.Context) error { return h.cloudEvent(c, identify) })
+	e.POST("/:app/events", func(c echo.Context) error { return h.cloudEvent(c, identify) })
+}
+
+func (h *handlers) readBody(c echo.Context) ([]byte, error) {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxEventBytes)
+	return io.ReadAll(r)
+}
+
+func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
+	ids, err := identify(c.Request())
+	if err != nil {
+		return err
+	}
+	app := c.Param("app")
+	if err := h.svc.Authorize(c.Request().Context(), app, ids); err != nil {
+		return err
+	}
+	body, err := h.readBody(c)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return writeLegacyError(c, event.LegacyBodyTooLarge(mbe.Limit))
+		}
+		return err
+	}
+	id, err := h.svc.PublishLegacy(c.Request().Context(), app, ids, body)
+	var le *event.LegacyError
+	var de *event.DeliveryError
+	switch {
+	case errors.As(err, &le):
+		return writeLegacyError(c, le)
+	case errors.As(err, &de):
+		code, msg := deliveryStatus(de)
+		if de.StatusCode >= 500 {
+			c.Response().Header().Set("Target-System-Status", strconv.Itoa(de.StatusCode))
+		}
+		return writeLegacyError(c, event.NewLegacyError(code, "delivery_failed", msg))
+	case err != nil:
+		return err
+	}
+	b, _ := json.Marshal(event.LegacyResponse{EventID: id})
+	return c.Blob(http.StatusOK, "application/json", b)
+}
+
+func writeLegacyError(c echo.Context, le *event.LegacyError) error {
+	b, err := json.Marshal(le)
+	if err != nil {
+		return err
+	}
+	return c.Blob(le.Status, "application/json", b)
+}
+
+func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
+	ids, err := identify(c.Request())
+	if err != nil {
+		return err
+	}
+	app := c.Param("app")
+	if err := h.svc.Authorize(c.Request().Context(), app, ids); err != nil {
+		return err
+	}
+	body, err := h.readBody(c)
+	if err != nil {
+		return err
+	}
+	e, err := decodeCloudEvent(c.Request().Header, body)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Publish(c.Request().Context(), app, ids, e); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// subscribed answers the legacy eventsInfoUrl. Subscriptions live in the eventing
+// backend, which appconnector does not query, so the list is empty.
+func (h *handlers) subscribed(c echo.Context, identify identifyFunc) error {
+	ids, err := identify(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Authorize(c.Request().Context(), c.Param("app"), ids); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"eventsInfo": []any{}})
+}
