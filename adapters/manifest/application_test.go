@@ -162,6 +162,13 @@ func TestDecodeApplicationErrors(t *testing.T) {
 		"duplicate yaml key": {doc: head + "spec: {}\nspec: {}\n"},
 		"malformed yaml":     {doc: "kind: [\n"},
 		"tab indentation":    {doc: "kind: Application\nmetadata:\n\tname: a\n"},
+		"content after a flow mapping": {
+			doc: "{kind: Application}\nspec: {skipVerify: true}\n", reason: "malformed YAML: unexpected content after the end of the document",
+		},
+		"trailing json garbage": {doc: `{"kind":"Application"} garbage`, reason: "malformed JSON: unexpected data after the document"},
+		"two yaml documents": {
+			doc: "kind: Application\n---\nkind: Application\n", reason: "expected one document, got 2; apply a stream with appctl apply -f",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -178,6 +185,15 @@ func TestDecodeApplicationErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDecodeApplicationYAMLFlowMapping(t *testing.T) {
+	t.Parallel()
+	// Starts with '{' but is YAML, not JSON.
+	app, err := DecodeApplication([]byte("{metadata: {name: a}, spec: {skipVerify: true}}\n# comment\n"), FormatAuto)
+	require.NoError(t, err)
+	assert.Equal(t, "a", app.Name)
+	assert.True(t, app.Spec.SkipVerify)
 }
 
 func TestDecodeApplicationLenientHeader(t *testing.T) {

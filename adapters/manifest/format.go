@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -75,11 +76,47 @@ func detect(data []byte) Format {
 // bool, json.Number, nil). It returns nil, nil for an empty YAML document.
 func parse(data []byte, f Format) (any, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
-	if f == FormatAuto {
-		f = detect(data)
-	}
-	if f == FormatJSON {
+	switch f {
+	case FormatJSON:
 		return parseJSON(data)
+	case FormatYAML:
+		return parseYAML(data)
+	}
+	if detect(data) == FormatJSON {
+		v, err := parseJSON(data)
+		if err == nil {
+			return v, nil
+		}
+		// "{kind: Secret}" is a YAML flow mapping, not JSON.
+		y, yerr := parseYAML(data)
+		if yerr == nil {
+			return y, nil
+		}
+		if looksLikeJSON(data) {
+			return nil, err
+		}
+		return nil, yerr
+	}
+	return parseYAML(data)
+}
+
+func parseYAML(data []byte) (any, error) {
+	docs, err := splitYAML(data)
+	if err != nil {
+		return nil, &Error{Document: -1, Reason: "malformed YAML: " + err.Error()}
+	}
+	n := 0
+	for _, d := range docs {
+		if !blank(d) {
+			n++
+		}
+	}
+	if n > 1 {
+		// The YAML parser would silently read the first document only.
+		return nil, &Error{Document: -1, Reason: fmt.Sprintf("expected one document, got %d; apply a stream with appctl apply -f", n)}
+	}
+	if err := checkFlowEnd(data); err != nil {
+		return nil, err
 	}
 	// Strict conversion rejects duplicate keys, which YAML forbids and which would
 	// otherwise make one of two values win silently.
@@ -104,6 +141,46 @@ func parseJSON(data []byte) (any, error) {
 		return nil, &Error{Document: -1, Reason: "malformed JSON: unexpected data after the document"}
 	}
 	return v, nil
+}
+
+// checkFlowEnd rejects content after a top-level flow node ("{a: 1}\nb: 2"), which
+// the YAML 1.1 parser behind sigs.k8s.io/yaml silently drops. Only documents that start
+// with '{' or '[' can end early, so only those pay for the second (YAML 1.2) parse.
+func checkFlowEnd(data []byte) error {
+	if c := firstContent(data); c != '{' && c != '[' {
+		return nil
+	}
+	dec := yaml3.NewDecoder(bytes.NewReader(data))
+	var n yaml3.Node
+	if err := dec.Decode(&n); err != nil {
+		return nil // the main parser reports syntax errors
+	}
+	if err := dec.Decode(&n); !errors.Is(err, io.EOF) {
+		return &Error{Document: -1, Reason: "malformed YAML: unexpected content after the end of the document"}
+	}
+	return nil
+}
+
+// looksLikeJSON reports whether data starts like a JSON object ({"key" or {}), so
+// that a syntax error is reported in JSON terms rather than YAML ones.
+func looksLikeJSON(data []byte) bool {
+	rest := bytes.TrimLeft(bytes.TrimPrefix(data, utf8BOM), " \t\r\n")
+	if len(rest) == 0 || rest[0] != '{' {
+		return false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	return len(rest) == 0 || rest[0] == '"' || rest[0] == '}'
+}
+
+// firstContent returns the first character that is not blank or in a comment, or 0.
+func firstContent(data []byte) byte {
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		l = bytes.TrimSpace(l)
+		if len(l) > 0 && l[0] != '#' {
+			return l[0]
+		}
+	}
+	return 0
 }
 
 // trimYAMLError drops the "error converting YAML to JSON: " noise of sigs.k8s.io/yaml.

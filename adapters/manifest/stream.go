@@ -74,8 +74,24 @@ func Decode(data []byte) ([]Object, error) {
 // documents splits data and parses every non-blank document into generic values.
 func documents(data []byte) ([]any, error) {
 	if detect(data) == FormatJSON {
-		return jsonDocuments(data)
+		docs, err := jsonDocuments(data)
+		if err == nil {
+			return docs, nil
+		}
+		// A YAML flow mapping also starts with '{'; see parse.
+		y, yerr := yamlDocuments(data)
+		if yerr == nil {
+			return y, nil
+		}
+		if looksLikeJSON(data) {
+			return nil, err
+		}
+		return nil, yerr
 	}
+	return yamlDocuments(data)
+}
+
+func yamlDocuments(data []byte) ([]any, error) {
 	raw, err := splitYAML(data)
 	if err != nil {
 		return nil, &Error{Document: -1, Reason: "malformed YAML stream: " + err.Error()}
@@ -85,7 +101,7 @@ func documents(data []byte) ([]any, error) {
 		if blank(doc) {
 			continue
 		}
-		v, err := parse(doc, FormatYAML)
+		v, err := parseYAML(doc)
 		if err != nil {
 			return nil, inDocument(err, len(out), "")
 		}

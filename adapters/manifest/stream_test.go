@@ -63,6 +63,11 @@ func TestDecodeStream(t *testing.T) {
 			docs: []int{0, 1},
 		},
 		"only comments": {in: "# nothing\n---\n", want: []string{}},
+		"yaml flow mappings": {
+			in:   "{apiVersion: v1, kind: Secret, metadata: {name: s1}}\n---\n{apiVersion: v1, kind: Secret, metadata: {name: s2}}\n",
+			want: []string{"Secret/s1", "Secret/s2"},
+			docs: []int{0, 1},
+		},
 		"null document": {in: "~\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n", want: []string{"Secret/s"}, docs: []int{0}},
 	}
 	for name, tc := range tests {
@@ -116,7 +121,11 @@ func TestDecodeStreamErrors(t *testing.T) {
 		"list with wrong version": {in: "apiVersion: v2\nkind: List\n", doc: 0, field: "apiVersion", reason: "must be v1 for kind List"},
 		"scalar document":         {in: secret + "---\nhello\n", doc: 1, reason: "must be an object (a Kubernetes manifest), got a string"},
 		"json array":              {in: `[{"kind":"Secret"}]`, doc: 0, reason: "must be an object (a Kubernetes manifest), got an array"},
-		"broken second json":      {in: `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}} {"kind":`, doc: 1, reason: "malformed JSON: unexpected EOF"},
+		"content after a flow mapping": {
+			in: "{apiVersion: v1, kind: Secret, metadata: {name: s}}\nstringData: {a: b}\n", doc: 0,
+			reason: "malformed YAML: unexpected content after the end of the document",
+		},
+		"broken second json": {in: `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}} {"kind":`, doc: 1, reason: "malformed JSON: unexpected EOF"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
