@@ -35,7 +35,8 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", res.Status),
 			slog.Duration("duration", time.Since(start)),
 			slog.Int64("bytes_out", res.Size),
-			slog.String("remote", c.RealIP()),
+			// RemoteAddr, not RealIP: forwarding headers are client-controlled.
+			slog.String("remote", req.RemoteAddr),
 		)
 		return nil
 	}
