@@ -1,0 +1,44 @@
+// Command appconnector runs the whole product in one process: the management API, the
+// Application Gateway, the Connector and the Connectivity Validator, over the embedded
+// store in --data-dir (or :memory:).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], defaultGetenv, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "appconnector:", err)
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, logger); err != nil {
+		logger.Error("appconnector stopped", "error", err)
+		return 1
+	}
+	logger.Info("appconnector stopped")
+	return 0
+}
+
+func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	app, cleanup, err := initApp(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return app.Run(ctx)
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/appconnector/appconnector/adapters/httpapi"
+	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/app/metadata"
+)
+
+// adminToken is a distinct type so Wire cannot confuse it with any other string.
+type adminToken string
+
+func provideAdminToken(cfg Config) (adminToken, error) {
+	path := cfg.AdminTokenFile
+	if path == "" {
+		dir := cfg.DataDir
+		if dir == MemoryDataDir {
+			dir = "."
+		}
+		path = filepath.Join(dir, adminTokenFile)
+	}
+	tok, err := loadOrCreateAdminToken(path)
+	return adminToken(tok), err
+}
+
+func provideAPIConfig(tok adminToken, s *store) httpapi.Config {
+	return httpapi.Config{AdminToken: string(tok), ReadyCheck: s.ready}
+}
+
+func provideMetadataConfig(cfg Config) metadata.Config {
+	return metadata.Config{CentralGatewayURL: cfg.GatewayBaseURL}
+}
+
+func provideExtraRoutes(meta *metadataapi.Handler) httpapi.ExtraRoutes {
+	return httpapi.ExtraRoutes{meta}
+}
+

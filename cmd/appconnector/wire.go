@@ -1,0 +1,26 @@
+//go:build wireinject
+
+package main
+
+import (
+	"log/slog"
+
+	"github.com/google/wire"
+
+	"github.com/appconnector/appconnector/adapters/httpapi"
+	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/app/metadata"
+	"github.com/appconnector/appconnector/app/registry"
+)
+
+// initApp is the injector: Wire writes its body into wire_gen.go.
+func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
+	wire.Build(
+		openStore, storeApps, storeSecrets,
+		registry.NewService,
+		provideMetadataConfig, metadata.NewService, metadataapi.New,
+		provideAdminToken, provideAPIConfig, provideExtraRoutes, httpapi.NewServer,
+		newApp,
+	)
+	return nil, nil, nil
+}
