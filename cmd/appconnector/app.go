@@ -20,6 +20,8 @@ type App struct {
 	logger  *slog.Logger
 	servers []namedServer
 	loops   []func(context.Context) error
+	// listening, if set, is told each server's bound address (tests listen on port 0).
+	listening func(name, addr string)
 }
 
 type namedServer struct {
@@ -63,6 +65,9 @@ func (a *App) Run(ctx context.Context) error {
 	for i, s := range a.servers {
 		ln := listeners[i]
 		a.logger.Info("listening", "server", s.name, "addr", ln.Addr().String())
+		if a.listening != nil {
+			a.listening(s.name, ln.Addr().String())
+		}
 		g.Go(func() error {
 			if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("%s: %w", s.name, err)

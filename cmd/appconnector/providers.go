@@ -35,4 +35,3 @@ func provideMetadataConfig(cfg Config) metadata.Config {
 func provideExtraRoutes(meta *metadataapi.Handler) httpapi.ExtraRoutes {
 	return httpapi.ExtraRoutes{meta}
 }
-

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startApp runs the wired process on loopback ports and returns its addresses by server
+// name, and a stop function that waits for a clean shutdown.
+func startApp(t *testing.T, args ...string) (map[string]string, func()) {
+	t.Helper()
+	base := []string{"--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0"}
+	cfg, err := parseConfig(append(base, args...), func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, cleanup, err := initApp(cfg, logger)
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	addrs := map[string]string{}
+	ready := make(chan struct{})
+	app.listening = func(name, addr string) {
+		mu.Lock()
+		defer mu.Unlock()
+		addrs[name] = addr
+		if len(addrs) == len(app.servers) {
+			close(ready)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("app stopped early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("app did not start")
+	}
+	return addrs, func() {
+		cancel()
+		require.NoError(t, <-done)
+		cleanup()
+	}
+}
+
+func do(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/yaml")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+func TestDataSurvivesRestartAndSecretsAreEncrypted(t *testing.T) {
+	dir := t.TempDir()
+	addrs, stop := startApp(t, "--data-dir", dir)
+	api := "http://" + addrs["management API"]
+	tokenBytes, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
+	require.NoError(t, err)
+	token := strings.TrimSpace(string(tokenBytes))
+	fi, err := os.Stat(filepath.Join(dir, adminTokenFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	code, _ := do(t, http.MethodGet, api+"/v1/applications", "", "")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	code, _ = do(t, http.MethodGet, api+"/v1/applications", "wrong-token-wrong-token", "")
+	assert.Equal(t, http.StatusUnauthorized, code)
+
+	app, err := os.ReadFile("../../examples/application.yaml")
+	require.NoError(t, err)
+	code, body := do(t, http.MethodPut, api+"/v1/applications/orders-app", token, string(app))
+	require.Equal(t, http.StatusCreated, code, body)
+	const secretValue = "distinctive-password-value-42"
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-app-basic\nstringData:\n  username: shop-user\n  password: " + secretValue + "\n"
+	code, body = do(t, http.MethodPut, api+"/v1/secrets/orders-app-basic", token, secret)
+	require.Equal(t, http.StatusCreated, code, body)
+	assert.NotContains(t, body, secretValue)
+	stop()
+
+	raw, err := os.ReadFile(filepath.Join(dir, "appconnector.db"))
+	require.NoError(t, err)
+	assert.False(t, bytes.Contains(raw, []byte(secretValue)), "db file holds a plaintext secret")
+
+	addrs, stop = startApp(t, "--data-dir", dir)
+	defer stop()
+	api = "http://" + addrs["management API"]
+	code, body = do(t, http.MethodGet, api+"/v1/applications/orders-app", token, "")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, "Orders API")
+	code, body = do(t, http.MethodGet, api+"/v1/secrets/orders-app-basic", token, "")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, "password")
+	assert.NotContains(t, body, secretValue)
+}
+
+func TestMemoryStoreWithTokenFile(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "tok")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("a-token-of-enough-length\n"), 0o600))
+	addrs, stop := startApp(t, "--data-dir", MemoryDataDir, "--admin-token-file", tokenFile)
+	defer stop()
+	code, body := do(t, http.MethodGet, "http://"+addrs["management API"]+"/v1/applications", "a-token-of-enough-length", "")
+	assert.Equal(t, http.StatusOK, code, body)
+}
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"APPCONNECTOR_PROXY_TIMEOUT": "3s", "APPCONNECTOR_API_ADDR": "127.0.0.1:9999"}
+	cfg, err := parseConfig([]string{"--api-addr", "127.0.0.1:7777"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Second, cfg.ProxyTimeout, "env fallback")
+	assert.Equal(t, "127.0.0.1:7777", cfg.APIAddr, "flag wins over env")
+	assert.Equal(t, "./data", cfg.DataDir)
+
+	_, err = parseConfig([]string{"--proxy-timeout", "0s"}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, "--proxy-timeout")
+	_, err = parseConfig(nil, func(k string) string { return map[string]string{"APPCONNECTOR_LOG_LEVEL": "loud"}[k] }, io.Discard)
+	assert.ErrorContains(t, err, "log-level")
+}
+
+func TestAdminTokenFileRejectsLooseMode(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "tok")
+	require.NoError(t, os.WriteFile(p, []byte("a-token-of-enough-length"), 0o644))
+	_, err := loadOrCreateAdminToken(p)
+	assert.ErrorContains(t, err, "chmod 600")
+}
+
+func TestPortInUseFailsStartup(t *testing.T) {
+	addrs, stop := startApp(t, "--data-dir", MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"))
+	defer stop()
+	cfg, err := parseConfig([]string{"--data-dir", MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"),
+		"--api-addr", addrs["management API"], "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0"},
+		func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	assert.ErrorContains(t, err, "address already in use")
+}
