@@ -1,0 +1,82 @@
+package gateway
+
+import (
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Listener names, passed to Config.Middleware.
+const (
+	ListenerStandalone = "standalone"
+	ListenerCompass    = "compass"
+)
+
+// Config tunes the gateway. Start from DefaultConfig: the zero value of
+// RetryOnAuthFailure is false, not the default true.
+type Config struct {
+	// ProxyTimeout bounds the wait for the target's response headers (then 504), the dial
+	// and TLS handshake, and each token or CSRF fetch. It does not bound streaming the
+	// response body: a download is not cut while bytes flow.
+	ProxyTimeout time.Duration
+	// RetryBodyLimit is the largest request body buffered so a 401/403 can be retried;
+	// larger bodies stream through and are not retried.
+	RetryBodyLimit int64
+	// RetryOnAuthFailure enables the single retry after a 401/403 with a fresh token and
+	// CSRF token.
+	RetryOnAuthFailure bool
+	// MaxIdleConnsPerHost is the number of idle keep-alive connections kept per target
+	// host. Go's default of 2 made Kyma open a new connection for most requests under load.
+	MaxIdleConnsPerHost int
+	// IdleConnTimeout closes upstream connections idle for this long.
+	IdleConnTimeout time.Duration
+	// CSRFTokenTTL bounds how long a fetched CSRF token is reused (Kyma: forever).
+	CSRFTokenTTL time.Duration
+	// TokenTTLWithoutExpiry is how long an OAuth token whose response has no expires_in
+	// is reused (Kyma: forever).
+	TokenTTLWithoutExpiry time.Duration
+	// RootCAs verifies target, token and CSRF servers; nil means the system pool.
+	RootCAs *x509.CertPool
+	// Middleware, if set, wraps each listener's handler: the one place for metrics and
+	// tracing. listener is ListenerStandalone or ListenerCompass.
+	Middleware func(listener string, next http.Handler) http.Handler
+}
+
+// DefaultConfig returns the defaults of the command-line flags.
+func DefaultConfig() Config {
+	return Config{
+		ProxyTimeout:          10 * time.Second,
+		RetryBodyLimit:        1 << 20,
+		RetryOnAuthFailure:    true,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		CSRFTokenTTL:          5 * time.Minute,
+		TokenTTLWithoutExpiry: time.Minute,
+	}
+}
+
+// withDefaults fills zero durations and sizes from DefaultConfig and rejects negatives.
+func (c Config) withDefaults() (Config, error) {
+	d := DefaultConfig()
+	if c.ProxyTimeout < 0 || c.RetryBodyLimit < 0 || c.MaxIdleConnsPerHost < 0 || c.IdleConnTimeout < 0 ||
+		c.CSRFTokenTTL < 0 || c.TokenTTLWithoutExpiry < 0 {
+		return c, errors.New("gateway config: durations and sizes must not be negative")
+	}
+	if c.ProxyTimeout == 0 {
+		c.ProxyTimeout = d.ProxyTimeout
+	}
+	if c.MaxIdleConnsPerHost == 0 {
+		c.MaxIdleConnsPerHost = d.MaxIdleConnsPerHost
+	}
+	if c.IdleConnTimeout == 0 {
+		c.IdleConnTimeout = d.IdleConnTimeout
+	}
+	if c.CSRFTokenTTL == 0 {
+		c.CSRFTokenTTL = d.CSRFTokenTTL
+	}
+	if c.TokenTTLWithoutExpiry == 0 {
+		c.TokenTTLWithoutExpiry = d.TokenTTLWithoutExpiry
+	}
+	return c, nil
+}

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+
+	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	dgw "github.com/appconnector/appconnector/domain/gateway"
+)
+
+// statusText holds "500".."599" so the 5xx rewrite does not format numbers per response.
+var statusText = func() (s [100][]string) {
+	for i := range s {
+		s[i] = []string{strconv.Itoa(500 + i)}
+	}
+	return s
+}()
+
+// newReverseProxy returns the proxy shared by both listeners. Everything per request
+// comes from the request state; the proxy itself is never modified after creation
+// (Kyma reassigned its shared proxy's response hook per request, a data race).
+func newReverseProxy(cfg *Config, logger *slog.Logger) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:        rewrite,
+		Transport:      &authTransport{cfg: cfg},
+		ModifyResponse: modifyResponse,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			status, msg, gone := upstreamStatus(r, err, cfg)
+			st, _ := r.Context().Value(stateKey{}).(*reqState)
+			if gone {
+				logger.Debug("client went away", "path", r.URL.Path)
+				return
+			}
+			var target string
+			if st != nil && st.ep != nil {
+				target = st.ep.Target.String()
+			}
+			logger.Warn("target call failed", "target", target, "status", status, "error", err)
+			httperr.Write(w, status, msg)
+		},
+		BufferPool: newCopyBufferPool(),
+		ErrorLog:   slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+}
+
+// rewrite builds the outgoing request: target URL, Host, X-Forwarded-* as Kyma sends
+// them (client IP appended to X-Forwarded-For; X-Forwarded-Host, X-Forwarded-Proto and
+// Forwarded passed through), request parameters (caller wins), Access-Token removed.
+// Authorization and CSRF are set by the transport, because fetching them can fail.
+func rewrite(pr *httputil.ProxyRequest) {
+	st := pr.In.Context().Value(stateKey{}).(*reqState)
+	in, out := pr.In, pr.Out
+	t := st.ep.Target
+	u := out.URL
+	u.Scheme = t.Scheme
+	u.Host = t.Host
+	u.Path = st.urlPath
+	u.RawPath = st.rawPath
+	u.RawQuery = st.query
+	u.ForceQuery = false
+	u.Fragment, u.RawFragment = "", ""
+	out.Host = ""
+
+	h := out.Header
+	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+		prior, ok := in.Header["X-Forwarded-For"]
+		if !(ok && prior == nil) {
+			if len(prior) > 0 {
+				clientIP = strings.Join(prior, ", ") + ", " + clientIP
+			}
+			h["X-Forwarded-For"] = []string{clientIP}
+		}
+	}
+	for _, k := range [...]string{"X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded"} {
+		if v, ok := in.Header[k]; ok {
+			h[k] = v
+		}
+	}
+	if v := h["Access-Token"]; len(v) > 0 {
+		st.accessToken = v[:1:1]
+	}
+	delete(h, "Access-Token")
+	st.ep.Params.ApplyHeaders(h)
+}
+
+// modifyResponse applies section 3.9: 5xx becomes 502 with Target-System-Status, and a
+// Location of a redirect or 201 on the target is mapped back onto the gateway.
+func modifyResponse(resp *http.Response) error {
+	code := resp.StatusCode
+	if dgw.RewritesLocation(code) {
+		if loc := resp.Header["Location"]; len(loc) > 0 {
+			st := resp.Request.Context().Value(stateKey{}).(*reqState)
+			if v, ok := st.ep.Target.RewriteLocation(loc[0], resp.Request.URL, st.path.Prefix()); ok {
+				resp.Header["Location"] = []string{v}
+			}
+		}
+	}
+	if code >= 500 && code <= 599 {
+		resp.Header["Target-System-Status"] = statusText[code-500]
+		resp.StatusCode = http.StatusBadGateway
+		resp.Status = "502 Bad Gateway"
+	}
+	return nil
+}

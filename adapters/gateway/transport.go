@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"io"
+	"net/http"
+)
+
+// authTransport injects credentials and the CSRF token into the outgoing request and
+// retries once on 401/403 when that can help and the body can be replayed. It reads the
+// endpoint from the request's state, so one instance serves every endpoint.
+type authTransport struct {
+	cfg *Config
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	st := req.Context().Value(stateKey{}).(*reqState)
+	b := st.b
+	tokGen, csrfGen, err := t.authorize(req, st)
+	if err != nil {
+		return nil, err
+	}
+	rt := b.target
+	if st.accessToken != nil {
+		rt = b.plain
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil || !t.shouldRetry(resp, st) {
+		return resp, err
+	}
+	// A rejected token or CSRF token: drop exactly the values used, fetch new ones and
+	// send once more. The caller's own Authorization (Access-Token) is kept.
+	drain(resp.Body)
+	if st.accessToken == nil && b.tokens != nil {
+		b.tokens.cache.invalidate(tokGen)
+	}
+	if b.csrf != nil {
+		b.csrf.cache.invalidate(csrfGen)
+	}
+	retry := req.Clone(req.Context())
+	retry.Body = st.newBody()
+	if _, _, err := t.authorize(retry, st); err != nil {
+		return nil, err
+	}
+	return rt.RoundTrip(retry)
+}
+
+// shouldRetry: a 401/403 is retried only when the entry has a token or CSRF token that
+// a refetch can replace (Kyma also retried Basic and unauthenticated calls, executing
+// non-idempotent requests twice for nothing) and the body is buffered.
+func (t *authTransport) shouldRetry(resp *http.Response, st *reqState) bool {
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		return false
+	}
+	if !t.cfg.RetryOnAuthFailure || !st.replayable {
+		return false
+	}
+	return st.b.csrf != nil || (st.b.tokens != nil && st.accessToken == nil)
+}
+
+// authorize sets Authorization and the CSRF token on req and returns the generations of
+// the cached values it used.
+func (t *authTransport) authorize(req *http.Request, st *reqState) (tokGen, csrfGen uint64, err error) {
+	b := st.b
+	h := req.Header
+	switch {
+	case st.accessToken != nil:
+		h["Authorization"] = st.accessToken
+	case b.basic != nil:
+		h["Authorization"] = b.basic
+	case b.tokens != nil:
+		var v authHeader
+		v, tokGen, err = b.tokens.cache.get(req.Context())
+		if err != nil {
+			return 0, 0, err
+		}
+		h["Authorization"] = v
+	}
+	if b.csrf != nil {
+		var tok *csrfToken
+		tok, csrfGen, err = b.csrf.cache.get(req.Context())
+		if err != nil {
+			return 0, 0, err
+		}
+		tok.apply(h)
+	}
+	return tokGen, csrfGen, nil
+}
+
+// drain reads a little of a discarded body so its connection can be reused.
+func drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
+	_ = body.Close()
+}
