@@ -72,7 +72,10 @@ func newEnv(t *testing.T, mod func(*gateway.Config)) *env {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // put stores app and waits until the gateway routes by it (the watch is asynchronous).
 func (e *env) put(t *testing.T, app application.Application) {

@@ -80,7 +80,7 @@ func TestFaultyUpstreamsLeakNothing(t *testing.T) {
 		serve  func(net.Conn)
 		status int
 	}{
-		"reset": {serve: func(c net.Conn) { readRequest(c); reset(c) }, status: http.StatusBadGateway},
+		"reset":           {serve: func(c net.Conn) { readRequest(c); reset(c) }, status: http.StatusBadGateway},
 		"reset-on-accept": {serve: reset, status: http.StatusBadGateway},
 		"hang": {serve: func(c net.Conn) {
 			readRequest(c)
