@@ -1,0 +1,17 @@
+//go:build wireinject
+
+package main
+
+import (
+	"log/slog"
+
+	"github.com/google/wire"
+
+	"github.com/appconnector/appconnector/adapters/gateway"
+)
+
+// initGateway is the injector: Wire writes its body into wire_gen.go.
+func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
+	wire.Build(openStores, storeApps, storeSecrets, gatewayConfig, gateway.New)
+	return nil, nil, nil
+}
