@@ -3,7 +3,6 @@
 // deployments that scale the gateway separately. appconnector embeds the same gateway.
 package main
 
-
 import (
 	"context"
 	"errors"
