@@ -32,7 +32,7 @@ type env struct {
 	client     *http.Client
 }
 
-func newEnv(t *testing.T, mod func(*gateway.Config)) *env {
+func newEnv(t testing.TB, mod func(*gateway.Config)) *env {
 	t.Helper()
 	cfg := gateway.DefaultConfig()
 	cfg.ProxyTimeout = 2 * time.Second
@@ -70,7 +70,7 @@ func newEnv(t *testing.T, mod func(*gateway.Config)) *env {
 	return e
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -78,14 +78,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // put stores app and waits until the gateway routes by it (the watch is asynchronous).
-func (e *env) put(t *testing.T, app application.Application) {
+func (e *env) put(t testing.TB, app application.Application) {
 	t.Helper()
 	_, _, err := e.apps.Put(context.Background(), app)
 	require.NoError(t, err)
 	e.settle()
 }
 
-func (e *env) putSecret(t *testing.T, name string, data map[string]string) {
+func (e *env) putSecret(t testing.TB, name string, data map[string]string) {
 	t.Helper()
 	s := credential.Secret{Name: name, Data: map[string][]byte{}}
 	for k, v := range data {
