@@ -63,12 +63,20 @@ func putBuffer(b *bytes.Buffer) {
 }
 
 // copyBufferPool gives httputil.ReverseProxy reusable 32 KiB copy buffers instead of a
-// fresh allocation per response.
+// fresh allocation per response. It pools array pointers, so Put converts the slice
+// back without allocating a slice header.
 type copyBufferPool struct{ p sync.Pool }
 
+const copyBufferSize = 32 << 10
+
 func newCopyBufferPool() *copyBufferPool {
-	return &copyBufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &copyBufferPool{p: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}}
 }
 
-func (c *copyBufferPool) Get() []byte  { return *c.p.Get().(*[]byte) }
-func (c *copyBufferPool) Put(b []byte) { c.p.Put(&b) }
+func (c *copyBufferPool) Get() []byte { return c.p.Get().(*[copyBufferSize]byte)[:] }
+
+func (c *copyBufferPool) Put(b []byte) {
+	if cap(b) == copyBufferSize {
+		c.p.Put((*[copyBufferSize]byte)(b[:copyBufferSize]))
+	}
+}
