@@ -202,6 +202,15 @@ func drive(o options) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	pooled, err := start("minimal-pooled", o.proxyProcs, "-upstream", upstream)
+	if err != nil {
+		return 1, err
+	}
+	err = run("minimal + copy-buffer pool", "http://"+pooled.addr+"/items", pooled)
+	pooled.stop()
+	if err != nil {
+		return 1, err
+	}
 	gw, err := start("gateway", o.proxyProcs, "-upstream", upstream)
 	if err != nil {
 		return 1, err
@@ -220,7 +229,7 @@ func report(o options, rs []result) int {
 	fmt.Printf("| %-30s | %10s | %9s | %9s | %8s | %15s |\n", "scenario", "requests/s", "p50", "p99", "errors", "proxy CPU µs/req")
 	fmt.Printf("|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 32), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 10), strings.Repeat("-", 17))
 	code := 0
-	var minimal time.Duration
+	var minimal, pooled time.Duration
 	for _, r := range rs {
 		cpu := "-"
 		if r.cpuPerRq >= 0 {
@@ -230,7 +239,10 @@ func report(o options, rs []result) int {
 		if r.errors > 0 || r.requests == 0 {
 			code = 1
 		}
-		if strings.HasPrefix(r.name, "minimal") {
+		switch {
+		case strings.HasPrefix(r.name, "minimal +"):
+			pooled = r.cpuPerRq
+		case strings.HasPrefix(r.name, "minimal"):
 			minimal = r.cpuPerRq
 		}
 	}
@@ -247,7 +259,11 @@ func report(o options, rs []result) int {
 				code = 1
 			}
 		}
-		fmt.Printf("%s CPU/request = %.2fx minimal proxy (target <= %.2fx): %s\n", r.name, ratio, o.maxRatio, verdict)
+		fmt.Printf("%s CPU/request = %.2fx minimal proxy (target <= %.2fx): %s", r.name, ratio, o.maxRatio, verdict)
+		if pooled > 0 {
+			fmt.Printf("; %.2fx the pooled minimal proxy", float64(r.cpuPerRq)/float64(pooled))
+		}
+		fmt.Println()
 	}
 	return code
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/appconnector/appconnector/adapters/gateway"
@@ -46,7 +47,9 @@ func serve(mode string, args []string) error {
 	case "upstream":
 		h = upstreamHandler(*payload)
 	case "minimal":
-		h, err = minimalProxy(*upstream)
+		h, err = minimalProxy(*upstream, false)
+	case "minimal-pooled":
+		h, err = minimalProxy(*upstream, true)
 	case "gateway":
 		h, err = gatewayHandler(*upstream)
 	default:
@@ -93,22 +96,32 @@ func upstreamTransport() *http.Transport {
 }
 
 // minimalProxy is the baseline: the least a Go reverse proxy that injects a Basic
-// header can do.
-func minimalProxy(upstream string) (http.Handler, error) {
+// header can do. pooled adds a copy-buffer pool, the one optimisation of the gateway
+// that a minimal proxy could also have, to show the gateway's overhead against it.
+func minimalProxy(upstream string, pooled bool) (http.Handler, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return nil, err
 	}
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(benchUser+":"+benchPassword))
-	return &httputil.ReverseProxy{
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
 			pr.Out.Header.Set("Authorization", auth)
 		},
 		Transport: upstreamTransport(),
 		ErrorLog:  slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
-	}, nil
+	}
+	if pooled {
+		rp.BufferPool = &bufferPool{p: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
+	}
+	return rp, nil
 }
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte  { return b.p.Get().(*[32 << 10]byte)[:] }
+func (b *bufferPool) Put(s []byte) { b.p.Put((*[32 << 10]byte)(s[:32<<10])) }
 
 // gatewayHandler runs the real gateway over memory stores holding two Applications:
 // bench-basic (Basic) and bench-oauth (OAuth against the upstream's /token).
