@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -74,10 +75,12 @@ func (h *handler) bufferBody(w http.ResponseWriter, r *http.Request, st *reqStat
 	if r.ContentLength > limit {
 		return true
 	}
-	buf := getBuffer()
+	buf := new(bytes.Buffer)
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		putBuffer(buf)
 		httperr.Write(w, http.StatusBadRequest, "failed to read request body: "+err.Error())
 		return false
 	}
@@ -92,7 +95,8 @@ func (h *handler) bufferBody(w http.ResponseWriter, r *http.Request, st *reqStat
 	st.body, st.replayable = buf, true
 	r.Body = st.newBody()
 	r.ContentLength = n
-	r.GetBody = func() (io.ReadCloser, error) { return st.newBody(), nil }
+	data := buf.Bytes()
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	return true
 }
 

@@ -34,9 +34,8 @@ var statePool = sync.Pool{New: func() any { return new(reqState) }}
 func getState() *reqState { return statePool.Get().(*reqState) }
 
 func putState(st *reqState) {
-	if st.body != nil {
-		putBuffer(st.body)
-	}
+	// The body buffer is not pooled: when a target answers before reading the whole
+	// request, the transport may still be writing from it after the handler returned.
 	*st = reqState{}
 	statePool.Put(st)
 }
@@ -47,19 +46,6 @@ func (st *reqState) newBody() io.ReadCloser {
 		return http.NoBody
 	}
 	return io.NopCloser(bytes.NewReader(st.body.Bytes()))
-}
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBuffer() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
-
-func putBuffer(b *bytes.Buffer) {
-	// Do not keep very large buffers around.
-	if b.Cap() > 1<<20 {
-		return
-	}
-	b.Reset()
-	bufPool.Put(b)
 }
 
 // copyBufferPool gives httputil.ReverseProxy reusable 32 KiB copy buffers instead of a
