@@ -98,7 +98,7 @@ func (e *env) putSecret(t testing.TB, name string, data map[string]string) {
 
 // settle gives the watch goroutine time to apply a write; tests that measure propagation
 // poll instead.
-func (e *env) settle() { time.Sleep(30 * time.Millisecond) }
+func (e *env) settle() { time.Sleep(50 * time.Millisecond) }
 
 // do sends a request through the standalone listener.
 func (e *env) do(t *testing.T, method, path string, body io.Reader, hdr ...string) *http.Response {
