@@ -97,21 +97,26 @@ type redactedError struct{ msg string }
 
 func (e redactedError) Error() string { return e.msg }
 
-// redactErr strips URLs with tokens from transport errors (*url.Error prints the URL).
+// redactErr strips one-time tokens from transport errors (*url.Error prints the URL).
 func redactErr(err error) error {
 	s := err.Error()
-	if !strings.Contains(s, "token=") {
+	const marker = "token="
+	if !strings.Contains(s, marker) {
 		return err
 	}
+	var b strings.Builder
 	for {
-		i := strings.Index(s, "token=")
+		i := strings.Index(s, marker)
 		if i < 0 {
-			return redactedError{s}
+			b.WriteString(s)
+			return redactedError{b.String()}
 		}
-		j := i + len("token=")
+		b.WriteString(s[:i+len(marker)] + "...")
+		s = s[i+len(marker):]
+		j := 0
 		for j < len(s) && s[j] != '"' && s[j] != ' ' && s[j] != '&' {
 			j++
 		}
-		s = s[:i] + "token=..." + s[j:]
+		s = s[j:]
 	}
 }
