@@ -6,6 +6,9 @@
 //
 //	go run ./cmd/gatewaybench [-duration 5s] [-warmup 1s] [-concurrency 32] [-payload 1024]
 //
+// "gatewaybench serve echo -addr 127.0.0.1:9000" runs a target that answers with the
+// request it got as JSON, until its standard input closes (Ctrl-D) or it is interrupted.
+//
 // A fifth scenario adds a copy-buffer pool to the minimal proxy, for comparison.
 //
 // It prints requests/s, p50, p99, errors and proxy CPU microseconds per request for each

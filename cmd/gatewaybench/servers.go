@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,10 +36,11 @@ func serve(mode string, args []string) error {
 	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
 	upstream := fs.String("upstream", "", "upstream base URL")
 	payload := fs.Int("payload", 1024, "response size")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
@@ -46,6 +48,8 @@ func serve(mode string, args []string) error {
 	switch mode {
 	case "upstream":
 		h = upstreamHandler(*payload)
+	case "echo":
+		h = echoHandler()
 	case "minimal":
 		h, err = minimalProxy(*upstream, false)
 	case "minimal-pooled":
@@ -68,6 +72,17 @@ func serve(mode string, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// echoHandler answers with the request it got as JSON (method, URI, headers): a target
+// for trying the gateway by hand, e.g. in the README quickstart.
+func echoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"method": r.Method, "uri": r.RequestURI, "headers": r.Header})
+	})
 }
 
 // upstreamHandler answers every path with a fixed body, and /token with an OAuth token.
