@@ -223,6 +223,9 @@ func (r *resources) newTransport(skipVerify bool, cert *tls.Certificate) *http.T
 		TLSHandshakeTimeout:   r.cfg.ProxyTimeout,
 		ResponseHeaderTimeout: r.cfg.ProxyTimeout,
 		ExpectContinueTimeout: time.Second,
+		// Pass the caller's Accept-Encoding and the target's compressed body through
+		// untouched, instead of asking for gzip and decompressing in the gateway.
+		DisableCompression: true,
 	}
 }
 

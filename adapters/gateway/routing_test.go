@@ -287,3 +287,16 @@ func TestEditTakesEffect(t *testing.T) {
 		require.Less(t, time.Since(start), time.Second)
 	}
 }
+
+func TestCompressionPassesThrough(t *testing.T) {
+	e := newEnv(t, nil)
+	up := newEcho(t)
+	e.put(t, app("open", up.URL, nil))
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	resp, err := client.Get(e.standalone.URL + "/open/orders-api")
+	require.NoError(t, err)
+	got := readEcho(t, resp)
+	assert.Empty(t, got.Header.Get("Accept-Encoding"), "the gateway must not ask for gzip on the caller's behalf")
+	got = readEcho(t, e.do(t, "GET", "/open/orders-api", nil, "Accept-Encoding", "br"))
+	assert.Equal(t, "br", got.Header.Get("Accept-Encoding"))
+}
