@@ -522,6 +522,19 @@ func TestValidator(t *testing.T) {
 		r = send(t, hcA, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil, legacyEvent)
 		assert.Equal(t, http.StatusForbidden, r.status)
 	})
+	t.Run("application names that look like routes", func(t *testing.T) {
+		for _, name := range []string{"v1", "v2", "events"} {
+			e.createApp(application.Application{Name: name})
+			_, hc := e.connect(name)
+			r := send(t, hc, http.MethodPost, e.mtlsURL+"/"+name+"/v1/events", nil, legacyEvent)
+			require.Equal(t, http.StatusOK, r.status, name+": "+r.body)
+			e.waitEvent()
+			r = send(t, hc, http.MethodPost, e.mtlsURL+"/"+name+"/events", http.Header{"Content-Type": {"application/cloudevents+json"}},
+				`{"specversion":"1.0","id":"1","source":"s","type":"t"}`)
+			require.Equal(t, http.StatusNoContent, r.status, name+": "+r.body)
+			e.waitEvent()
+		}
+	})
 	t.Run("unknown routes", func(t *testing.T) {
 		r := send(t, hcB, http.MethodGet, e.mtlsURL+"/v1/nothing", nil, "")
 		assert.Equal(t, http.StatusNotFound, r.status)
