@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/appconnector/appconnector/cmd/internal/flagenv"
 )
 
 // Config is everything appconnector needs to start, filled from flags with an
@@ -29,9 +31,6 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 }
-
-// MemoryDataDir selects the in-memory store: nothing survives a restart.
-const MemoryDataDir = ":memory:"
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config
@@ -55,7 +54,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if err := applyEnv(fs, getenv); err != nil {
+	if err := flagenv.Apply(fs, getenv); err != nil {
 		return Config{}, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(fs.Lookup("log-level").Value.String())); err != nil {
@@ -65,26 +64,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		c.GatewayBaseURL = "http://" + c.GatewayAddr
 	}
 	return c, c.validate()
-}
-
-// applyEnv sets every flag not given on the command line from APPCONNECTOR_<FLAG>, so
-// containers can be configured without arguments while flags still win.
-func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
-			return
-		}
-		env := "APPCONNECTOR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(env); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", env, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 func (c Config) validate() error {

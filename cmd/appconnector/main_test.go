@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/appconnector/appconnector/adapters/storage"
 )
 
 // startApp runs the wired process on loopback ports and returns its addresses by server
@@ -31,11 +35,11 @@ func startApp(t *testing.T, args ...string) (map[string]string, func()) {
 	var mu sync.Mutex
 	addrs := map[string]string{}
 	ready := make(chan struct{})
-	app.listening = func(name, addr string) {
+	app.Listening = func(name, addr string) {
 		mu.Lock()
 		defer mu.Unlock()
 		addrs[name] = addr
-		if len(addrs) == len(app.servers) {
+		if len(addrs) == app.Servers() {
 			close(ready)
 		}
 	}
@@ -77,7 +81,7 @@ func do(t *testing.T, method, url, token, body string) (int, string) {
 func TestDataSurvivesRestartAndSecretsAreEncrypted(t *testing.T) {
 	dir := t.TempDir()
 	addrs, stop := startApp(t, "--data-dir", dir)
-	api := "http://" + addrs["management API"]
+	api := "http://" + addrs[serverAPI]
 	tokenBytes, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
 	require.NoError(t, err)
 	token := strings.TrimSpace(string(tokenBytes))
@@ -107,7 +111,7 @@ func TestDataSurvivesRestartAndSecretsAreEncrypted(t *testing.T) {
 
 	addrs, stop = startApp(t, "--data-dir", dir)
 	defer stop()
-	api = "http://" + addrs["management API"]
+	api = "http://" + addrs[serverAPI]
 	code, body = do(t, http.MethodGet, api+"/v1/applications/orders-app", token, "")
 	require.Equal(t, http.StatusOK, code, body)
 	assert.Contains(t, body, "Orders API")
@@ -120,9 +124,9 @@ func TestDataSurvivesRestartAndSecretsAreEncrypted(t *testing.T) {
 func TestMemoryStoreWithTokenFile(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "tok")
 	require.NoError(t, os.WriteFile(tokenFile, []byte("a-token-of-enough-length\n"), 0o600))
-	addrs, stop := startApp(t, "--data-dir", MemoryDataDir, "--admin-token-file", tokenFile)
+	addrs, stop := startApp(t, "--data-dir", storage.MemoryDataDir, "--admin-token-file", tokenFile)
 	defer stop()
-	code, body := do(t, http.MethodGet, "http://"+addrs["management API"]+"/v1/applications", "a-token-of-enough-length", "")
+	code, body := do(t, http.MethodGet, "http://"+addrs[serverAPI]+"/v1/applications", "a-token-of-enough-length", "")
 	assert.Equal(t, http.StatusOK, code, body)
 }
 
@@ -150,12 +154,64 @@ func TestAdminTokenFileRejectsLooseMode(t *testing.T) {
 }
 
 func TestPortInUseFailsStartup(t *testing.T) {
-	addrs, stop := startApp(t, "--data-dir", MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"))
+	addrs, stop := startApp(t, "--data-dir", storage.MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"))
 	defer stop()
-	cfg, err := parseConfig([]string{"--data-dir", MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"),
-		"--api-addr", addrs["management API"], "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0"},
+	cfg, err := parseConfig([]string{"--data-dir", storage.MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"),
+		"--api-addr", addrs[serverAPI], "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0"},
 		func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
 	err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	assert.ErrorContains(t, err, "address already in use")
+}
+
+func TestGatewayFollowsManagementAPIEdits(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "tok")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("a-token-of-enough-length\n"), 0o600))
+	addrs, stop := startApp(t, "--data-dir", storage.MemoryDataDir, "--admin-token-file", tokenFile)
+	defer stop()
+	api, gw := "http://"+addrs[serverAPI], "http://"+addrs[serverGateway]
+	const token = "a-token-of-enough-length"
+
+	target := func(name string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, p, _ := r.BasicAuth()
+			_, _ = io.WriteString(w, name+" "+r.URL.Path+" "+u+":"+p)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	one, two := target("one"), target("two")
+
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: shop-basic}\nstringData: {username: u, password: p}\n"
+	code, body := do(t, http.MethodPut, api+"/v1/secrets/shop-basic", token, secret)
+	require.Equal(t, http.StatusCreated, code, body)
+	app := func(targetURL string) string {
+		return `apiVersion: applicationconnector.kyma-project.io/v1alpha1
+kind: Application
+metadata: {name: shop}
+spec:
+  services:
+  - {id: "1", name: orders, displayName: Orders, description: d, providerDisplayName: p,
+     entries: [{type: API, targetUrl: "` + targetURL + `", credentials: {type: Basic, secretName: shop-basic}}]}
+`
+	}
+	code, body = do(t, http.MethodPut, api+"/v1/applications/shop", token, app(one.URL+"/api"))
+	require.Equal(t, http.StatusCreated, code, body)
+
+	get := func() string {
+		code, body := do(t, http.MethodGet, gw+"/shop/orders/items", "", "")
+		return strconv.Itoa(code) + " " + body
+	}
+	require.Eventually(t, func() bool { return get() == "200 one /api/items u:p" }, 2*time.Second, 10*time.Millisecond)
+
+	code, body = do(t, http.MethodPut, api+"/v1/applications/shop", token, app(two.URL+"/v2"))
+	require.Equal(t, http.StatusOK, code, body)
+	edited := time.Now()
+	require.Eventually(t, func() bool { return get() == "200 two /v2/items u:p" }, time.Second, 5*time.Millisecond,
+		"an edit through the management API must reach the gateway within 1 s")
+	t.Logf("edit visible after %v", time.Since(edited))
+
+	code, body = do(t, http.MethodDelete, api+"/v1/applications/shop", token, "")
+	require.Equal(t, http.StatusNoContent, code, body)
+	require.Eventually(t, func() bool { return strings.HasPrefix(get(), "404 ") }, time.Second, 5*time.Millisecond)
 }

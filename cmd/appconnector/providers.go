@@ -3,8 +3,10 @@ package main
 import (
 	"path/filepath"
 
+	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/metadata"
 )
 
@@ -15,7 +17,7 @@ func provideAdminToken(cfg Config) (adminToken, error) {
 	path := cfg.AdminTokenFile
 	if path == "" {
 		dir := cfg.DataDir
-		if dir == MemoryDataDir {
+		if dir == storage.MemoryDataDir {
 			dir = "."
 		}
 		path = filepath.Join(dir, adminTokenFile)
@@ -24,8 +26,10 @@ func provideAdminToken(cfg Config) (adminToken, error) {
 	return adminToken(tok), err
 }
 
-func provideAPIConfig(tok adminToken, s *store) httpapi.Config {
-	return httpapi.Config{AdminToken: string(tok), ReadyCheck: s.ready}
+func provideDataDir(cfg Config) storage.DataDir { return storage.DataDir(cfg.DataDir) }
+
+func provideAPIConfig(tok adminToken, s *storage.Set) httpapi.Config {
+	return httpapi.Config{AdminToken: string(tok), ReadyCheck: s.Ready}
 }
 
 func provideMetadataConfig(cfg Config) metadata.Config {
@@ -34,4 +38,12 @@ func provideMetadataConfig(cfg Config) metadata.Config {
 
 func provideExtraRoutes(meta *metadataapi.Handler) httpapi.ExtraRoutes {
 	return httpapi.ExtraRoutes{meta}
+}
+
+func provideGatewayConfig(cfg Config) gateway.Config {
+	g := gateway.DefaultConfig()
+	g.ProxyTimeout = cfg.ProxyTimeout
+	g.RetryBodyLimit = cfg.RetryBodyLimit
+	g.RetryOnAuthFailure = cfg.RetryOnAuthFailure
+	return g
 }

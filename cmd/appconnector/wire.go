@@ -7,8 +7,10 @@ import (
 
 	"github.com/google/wire"
 
+	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
 )
@@ -16,10 +18,11 @@ import (
 // initApp is the injector: Wire writes its body into wire_gen.go.
 func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	wire.Build(
-		openStore, storeApps, storeSecrets,
+		provideDataDir, storage.ProviderSet,
 		registry.NewService,
 		provideMetadataConfig, metadata.NewService, metadataapi.New,
 		provideAdminToken, provideAPIConfig, provideExtraRoutes, httpapi.NewServer,
+		provideGatewayConfig, gateway.New,
 		newApp,
 	)
 	return nil, nil, nil

@@ -7,8 +7,10 @@
 package main
 
 import (
+	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
 	"log/slog"
@@ -22,20 +24,27 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	mainStore, cleanup, err := openStore(cfg, logger)
+	dataDir := provideDataDir(cfg)
+	set, cleanup, err := storage.Open(dataDir, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	config := provideAPIConfig(mainAdminToken, mainStore)
-	applicationRepository := storeApps(mainStore)
-	secretStore := storeSecrets(mainStore)
+	config := provideAPIConfig(mainAdminToken, set)
+	applicationRepository := storage.ProvideApplications(set)
+	secretStore := storage.ProvideSecrets(set)
 	service := registry.NewService(applicationRepository, secretStore, logger)
 	metadataConfig := provideMetadataConfig(cfg)
 	metadataService := metadata.NewService(applicationRepository, secretStore, metadataConfig, logger)
 	handler := metadataapi.New(metadataService, logger)
 	extraRoutes := provideExtraRoutes(handler)
 	server := httpapi.NewServer(config, service, logger, extraRoutes)
-	app := newApp(cfg, logger, server)
+	gatewayConfig := provideGatewayConfig(cfg)
+	gatewayGateway, err := gateway.New(gatewayConfig, applicationRepository, secretStore, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	app := newApp(cfg, logger, server, gatewayGateway)
 	return app, func() {
 		cleanup()
 	}, nil

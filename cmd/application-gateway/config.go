@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/appconnector/appconnector/cmd/internal/flagenv"
 )
 
 // Config is the application-gateway binary's configuration, from flags with an
@@ -22,9 +24,6 @@ type Config struct {
 	LogLevel           slog.Level
 	ShutdownTimeout    time.Duration
 }
-
-// MemoryDataDir selects the in-memory store.
-const MemoryDataDir = ":memory:"
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config
@@ -44,32 +43,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if err := applyEnv(fs, getenv); err != nil {
+	if err := flagenv.Apply(fs, getenv); err != nil {
 		return Config{}, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return Config{}, fmt.Errorf("--log-level: %w", err)
 	}
 	return c, c.validate()
-}
-
-// applyEnv sets every flag not given on the command line from APPCONNECTOR_<FLAG>.
-func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
-			return
-		}
-		env := "APPCONNECTOR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(env); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", env, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 func (c Config) validate() error {

@@ -10,15 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/appconnector/appconnector/adapters/gateway"
+	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
 
 func main() {
@@ -52,40 +48,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer cleanup()
 
-	var lc net.ListenConfig
-	lnS, err := lc.Listen(ctx, "tcp", cfg.GatewayAddr)
-	if err != nil {
-		return fmt.Errorf("listen on --gateway-addr: %w", err)
-	}
-	lnC, err := lc.Listen(ctx, "tcp", cfg.GatewayCompassAddr)
-	if err != nil {
-		_ = lnS.Close()
-		return fmt.Errorf("listen on --gateway-compass-addr: %w", err)
-	}
-	srvS := gateway.NewServer(cfg.GatewayAddr, gw.StandaloneHandler(), logger)
-	srvC := gateway.NewServer(cfg.GatewayCompassAddr, gw.CompassHandler(), logger)
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return gw.Run(gctx) })
-	serve := func(srv *http.Server, ln net.Listener) func() error {
-		return func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
+	g := runner.New(logger, cfg.ShutdownTimeout)
+	g.AddServer("gateway", cfg.GatewayAddr, gw.StandaloneHandler())
+	g.AddServer("gateway (Compass)", cfg.GatewayCompassAddr, gw.CompassHandler())
+	g.AddLoop(gw.Run)
+	if listening != nil {
+		var got [2]string
+		g.Listening = func(name, addr string) {
+			if name == "gateway" {
+				got[0] = addr
+				return
 			}
-			return nil
+			got[1] = addr
+			listening <- got
 		}
 	}
-	g.Go(serve(srvS, lnS))
-	g.Go(serve(srvC, lnC))
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		return errors.Join(srvS.Shutdown(sctx), srvC.Shutdown(sctx))
-	})
-	logger.Info("application gateway listening", "standalone", lnS.Addr().String(), "compass", lnC.Addr().String())
-	if listening != nil {
-		listening <- [2]string{lnS.Addr().String(), lnC.Addr().String()}
-	}
-	return g.Wait()
+	return g.Run(ctx)
 }

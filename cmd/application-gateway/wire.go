@@ -8,10 +8,11 @@ import (
 	"github.com/google/wire"
 
 	"github.com/appconnector/appconnector/adapters/gateway"
+	"github.com/appconnector/appconnector/adapters/storage"
 )
 
 // initGateway is the injector: Wire writes its body into wire_gen.go.
 func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
-	wire.Build(openStores, storeApps, storeSecrets, gatewayConfig, gateway.New)
+	wire.Build(provideDataDir, storage.ProviderSet, gatewayConfig, gateway.New)
 	return nil, nil, nil
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"github.com/appconnector/appconnector/adapters/gateway"
+	"github.com/appconnector/appconnector/adapters/storage"
 	"log/slog"
 )
 
@@ -16,12 +17,13 @@ import (
 // initGateway is the injector: Wire writes its body into wire_gen.go.
 func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
 	config := gatewayConfig(cfg)
-	mainStores, cleanup, err := openStores(cfg, logger)
+	dataDir := provideDataDir(cfg)
+	set, cleanup, err := storage.Open(dataDir, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	applicationRepository := storeApps(mainStores)
-	secretStore := storeSecrets(mainStores)
+	applicationRepository := storage.ProvideApplications(set)
+	secretStore := storage.ProvideSecrets(set)
 	gatewayGateway, err := gateway.New(config, applicationRepository, secretStore, logger)
 	if err != nil {
 		cleanup()
