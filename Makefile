@@ -55,8 +55,9 @@ fuzz: ## Run every fuzz test for $(FUZZTIME) each.
 	done
 
 .PHONY: bench
-bench: ## Run the Go benchmarks and the gateway load test on loopback.
+bench: ## Run the Go benchmarks and the gateway load test on loopback (docs/performance.md).
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+	$(GO) run ./cmd/gatewaybench
 
 .PHONY: clean
 clean: ## Remove build output (not the data dir).
