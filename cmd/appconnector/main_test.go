@@ -215,3 +215,14 @@ spec:
 	require.Equal(t, http.StatusNoContent, code, body)
 	require.Eventually(t, func() bool { return strings.HasPrefix(get(), "404 ") }, time.Second, 5*time.Millisecond)
 }
+
+func TestReadyz(t *testing.T) {
+	addrs, stop := startApp(t, "--data-dir", storage.MemoryDataDir, "--admin-token-file", filepath.Join(t.TempDir(), "tok"))
+	defer stop()
+	require.Eventually(t, func() bool {
+		code, _ := do(t, http.MethodGet, "http://"+addrs[serverAPI]+"/readyz", "", "")
+		return code == http.StatusOK
+	}, 2*time.Second, 10*time.Millisecond)
+	code, _ := do(t, http.MethodGet, "http://"+addrs[serverAPI]+"/healthz", "", "")
+	assert.Equal(t, http.StatusOK, code)
+}

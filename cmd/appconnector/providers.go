@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 
 	"github.com/appconnector/appconnector/adapters/gateway"
@@ -28,8 +30,18 @@ func provideAdminToken(cfg Config) (adminToken, error) {
 
 func provideDataDir(cfg Config) storage.DataDir { return storage.DataDir(cfg.DataDir) }
 
-func provideAPIConfig(tok adminToken, s *storage.Set) httpapi.Config {
-	return httpapi.Config{AdminToken: string(tok), ReadyCheck: s.Ready}
+// provideAPIConfig makes /readyz report ready once the store answers and the gateway has
+// loaded its first route table, so a probe never sends traffic to a gateway answering 503.
+func provideAPIConfig(tok adminToken, s *storage.Set, gw *gateway.Gateway) httpapi.Config {
+	return httpapi.Config{AdminToken: string(tok), ReadyCheck: func(ctx context.Context) error {
+		if err := s.Ready(ctx); err != nil {
+			return err
+		}
+		if !gw.Ready() {
+			return errors.New("gateway route table not loaded yet")
+		}
+		return nil
+	}}
 }
 
 func provideMetadataConfig(cfg Config) metadata.Config {

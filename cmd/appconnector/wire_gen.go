@@ -29,21 +29,21 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	config := provideAPIConfig(mainAdminToken, set)
+	config := provideGatewayConfig(cfg)
 	applicationRepository := storage.ProvideApplications(set)
 	secretStore := storage.ProvideSecrets(set)
+	gatewayGateway, err := gateway.New(config, applicationRepository, secretStore, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	httpapiConfig := provideAPIConfig(mainAdminToken, set, gatewayGateway)
 	service := registry.NewService(applicationRepository, secretStore, logger)
 	metadataConfig := provideMetadataConfig(cfg)
 	metadataService := metadata.NewService(applicationRepository, secretStore, metadataConfig, logger)
 	handler := metadataapi.New(metadataService, logger)
 	extraRoutes := provideExtraRoutes(handler)
-	server := httpapi.NewServer(config, service, logger, extraRoutes)
-	gatewayConfig := provideGatewayConfig(cfg)
-	gatewayGateway, err := gateway.New(gatewayConfig, applicationRepository, secretStore, logger)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
+	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
 	app := newApp(cfg, logger, server, gatewayGateway)
 	return app, func() {
 		cleanup()
