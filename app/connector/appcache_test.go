@@ -40,10 +40,7 @@ func TestAppCacheFollowsRepository(t *testing.T) {
 	assert.Equal(t, "crm", info.appType)
 
 	require.NoError(t, repo.Delete(t.Context(), "before"))
-	require.Eventually(t, func() bool {
-		_, err := c.get(t.Context(), "before")
-		return assert.ObjectsAreEqual(true, err != nil) && err != nil
-	}, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { _, err := c.get(t.Context(), "before"); return err != nil }, 5*time.Second, 5*time.Millisecond)
 	_, err = c.get(t.Context(), "before")
 	assert.ErrorIs(t, err, application.ErrNotFound)
 }
