@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
+)
+
+// HTTP statuses of the legacy error shape, spelled out so the domain needs no net/http.
+const (
+	statusBadRequest            = 400
+	statusRequestEntityTooLarge = 413
 )
 
 // Field names of the legacy v1 event JSON.
@@ -76,12 +81,12 @@ func NewLegacyError(status int, typ, message string) *LegacyError {
 
 // LegacyBodyTooLarge is the 413 error for a body over the size limit.
 func LegacyBodyTooLarge(limit int64) *LegacyError {
-	return NewLegacyError(http.StatusRequestEntityTooLarge, ErrorTypeRequestBodyTooLarge,
+	return NewLegacyError(statusRequestEntityTooLarge, ErrorTypeRequestBodyTooLarge,
 		fmt.Sprintf("request body too large: the limit is %d bytes", limit))
 }
 
 func badPayload(reason string) *LegacyError {
-	return NewLegacyError(http.StatusBadRequest, ErrorTypeBadPayload, "bad payload syntax: "+reason)
+	return NewLegacyError(statusBadRequest, ErrorTypeBadPayload, "bad payload syntax: "+reason)
 }
 
 func fieldError(field, typ, message string) *LegacyError {
@@ -90,7 +95,7 @@ func fieldError(field, typ, message string) *LegacyError {
 		top = "invalid field"
 	}
 	return &LegacyError{
-		Status:  http.StatusBadRequest,
+		Status:  statusBadRequest,
 		Type:    ErrorTypeValidationViolation,
 		Message: top + " " + field + ": " + message,
 		Details: []LegacyErrorDetail{{Field: field, Type: typ, Message: message}},
