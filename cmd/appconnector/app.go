@@ -13,6 +13,9 @@ const (
 	serverAPI            = "management API"
 	serverGateway        = "gateway"
 	serverGatewayCompass = "gateway (Compass)"
+	serverConnector      = "connector"
+	serverMTLS           = "connector (mTLS)"
+	serverValidator      = "validator"
 )
 
 // App is the running process: every listener and background loop.
@@ -20,11 +23,17 @@ type App struct {
 	*runner.Group
 }
 
-func newApp(cfg Config, logger *slog.Logger, api *httpapi.Server, gw *gateway.Gateway) *App {
+func newApp(cfg Config, logger *slog.Logger, api *httpapi.Server, gw *gateway.Gateway, cs *connectorServers) *App {
 	g := runner.New(logger, cfg.ShutdownTimeout)
 	g.AddServer(serverAPI, cfg.APIAddr, api.Handler())
 	g.AddServer(serverGateway, cfg.GatewayAddr, gw.StandaloneHandler())
 	g.AddServer(serverGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler())
 	g.AddLoop(gw.Run)
+	g.AddServer(serverConnector, cfg.ConnectorAddr, cs.connector).TLSConfig = cs.tls
+	g.AddServer(serverMTLS, cfg.MTLSAddr, cs.mtls).TLSConfig = cs.mtlsTLS
+	if cs.validator != nil {
+		g.AddServer(serverValidator, cfg.ValidatorAddr, cs.validator)
+	}
+	g.AddLoop(cs.run)
 	return &App{Group: g}
 }

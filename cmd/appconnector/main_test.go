@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,7 +28,7 @@ import (
 // name, and a stop function that waits for a clean shutdown.
 func startApp(t *testing.T, args ...string) (map[string]string, func()) {
 	t.Helper()
-	base := []string{"--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0"}
+	base := []string{"--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--connector-addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0"}
 	cfg, err := parseConfig(append(base, args...), func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -143,6 +146,14 @@ func TestConfig(t *testing.T) {
 	assert.ErrorContains(t, err, "--proxy-timeout")
 	_, err = parseConfig(nil, func(k string) string { return map[string]string{"APPCONNECTOR_LOG_LEVEL": "loud"}[k] }, io.Discard)
 	assert.ErrorContains(t, err, "log-level")
+	_, err = parseConfig([]string{"--cert-subject", "O=a,OU=b,L=c,ST=d,C=DE,CN=x"}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, "must not contain CN")
+	cfg, err = parseConfig([]string{"--cert-subject", "O=ACME\\, Inc.,OU=IT,L=Berlin,ST=Berlin,C=DE"}, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "ACME, Inc.", cfg.CertSubject.Organization)
+	assert.Equal(t, "https://127.0.0.1:8083", cfg.ConnectorURL)
+	_, err = parseConfig([]string{"--ca-cert", "x.pem"}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, "--ca-key")
 }
 
 func TestAdminTokenFileRejectsLooseMode(t *testing.T) {
@@ -225,4 +236,45 @@ func TestReadyz(t *testing.T) {
 	}, 2*time.Second, 10*time.Millisecond)
 	code, _ := do(t, http.MethodGet, "http://"+addrs[serverAPI]+"/healthz", "", "")
 	assert.Equal(t, http.StatusOK, code)
+}
+
+func TestConnectorListenersAreWired(t *testing.T) {
+	dir := t.TempDir()
+	addrs, stop := startApp(t, "--data-dir", dir)
+	defer stop()
+	token := readToken(t, dir)
+	api := "http://" + addrs[serverAPI]
+	app, err := os.ReadFile("../../examples/application.yaml")
+	require.NoError(t, err)
+	code, body := do(t, http.MethodPut, api+"/v1/applications/orders-app", token, string(app))
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = do(t, http.MethodPost, api+"/v1/applications/orders-app/tokens", token, "")
+	require.Equal(t, http.StatusCreated, code, body)
+	var issued struct{ Token string }
+	require.NoError(t, json.Unmarshal([]byte(body), &issued))
+	require.NotEmpty(t, issued.Token)
+
+	// The connector listener serves TLS with a certificate from the CA in the data dir.
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(caPEM))
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := hc.Get("https://" + addrs[serverConnector] + "/v1/applications/signingRequests/info?token=" + issued.Token)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	assert.Contains(t, string(b), "CN=orders-app")
+
+	// The mTLS listener refuses a client without a certificate.
+	_, err = hc.Get("https://" + addrs[serverMTLS] + "/v1/applications/management/info")
+	require.Error(t, err)
+}
+
+func readToken(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
+	require.NoError(t, err)
+	return strings.TrimSpace(string(b))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
@@ -48,8 +49,8 @@ func provideMetadataConfig(cfg Config) metadata.Config {
 	return metadata.Config{CentralGatewayURL: cfg.GatewayBaseURL}
 }
 
-func provideExtraRoutes(meta *metadataapi.Handler) httpapi.ExtraRoutes {
-	return httpapi.ExtraRoutes{meta}
+func provideExtraRoutes(meta *metadataapi.Handler, conn *connectorapi.ManagementRoutes) httpapi.ExtraRoutes {
+	return httpapi.ExtraRoutes{meta, conn}
 }
 
 func provideGatewayConfig(cfg Config) gateway.Config {

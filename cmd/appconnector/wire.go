@@ -7,10 +7,12 @@ import (
 
 	"github.com/google/wire"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
 )
@@ -23,6 +25,8 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 		provideMetadataConfig, metadata.NewService, metadataapi.New,
 		provideAdminToken, provideAPIConfig, provideExtraRoutes, httpapi.NewServer,
 		provideGatewayConfig, gateway.New,
+		provideCA, provideConnectorDeps, provideConnectorConfig, connector.New,
+		provideConnectorAPIConfig, connectorapi.NewManagementRoutes, provideConnectorServers,
 		newApp,
 	)
 	return nil, nil, nil

@@ -7,10 +7,12 @@
 package main
 
 import (
+	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
 	"log/slog"
@@ -42,9 +44,36 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	metadataConfig := provideMetadataConfig(cfg)
 	metadataService := metadata.NewService(applicationRepository, secretStore, metadataConfig, logger)
 	handler := metadataapi.New(metadataService, logger)
-	extraRoutes := provideExtraRoutes(handler)
+	ca, err := provideCA(cfg, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	connectorapiConfig := provideConnectorAPIConfig(cfg, ca)
+	connectorConfig := provideConnectorConfig(cfg)
+	deps, err := provideConnectorDeps(cfg, set, ca, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	connectorService, err := connector.New(connectorConfig, deps)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	managementRoutes, err := connectorapi.NewManagementRoutes(connectorapiConfig, connectorService, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	extraRoutes := provideExtraRoutes(handler, managementRoutes)
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
-	app := newApp(cfg, logger, server, gatewayGateway)
+	mainConnectorServers, err := provideConnectorServers(cfg, connectorapiConfig, connectorService, ca, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	app := newApp(cfg, logger, server, gatewayGateway, mainConnectorServers)
 	return app, func() {
 		cleanup()
 	}, nil
