@@ -14,9 +14,9 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Build every binary into ./bin.
+build: ## Build every binary (and the example echo-server) into ./bin.
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ ./cmd/...
+	$(GO) build -trimpath -o $(BIN)/ ./cmd/... ./examples/...
 
 .PHONY: run
 run: build ## Build and start appconnector with the embedded store in $(DATA_DIR).
