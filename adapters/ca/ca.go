@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/appconnector/appconnector/domain/certificate"
+	"github.com/appconnector/appconnector/domain/credential"
 	"github.com/appconnector/appconnector/ports"
 )
 
@@ -119,7 +120,7 @@ func fromPEM(pemCert, pemKey []byte, logger *slog.Logger) (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca certificate: %w", err)
 	}
-	key, err := parsePrivateKey(pemKey)
+	key, err := credential.ParsePrivateKey(pemKey)
 	if err != nil {
 		return nil, fmt.Errorf("ca key: %w", err)
 	}
@@ -130,7 +131,7 @@ func fromPEM(pemCert, pemKey []byte, logger *slog.Logger) (*CA, error) {
 	if cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return nil, errors.New("ca certificate does not allow certificate signing (key usage)")
 	}
-	if !sameKey(key, cert.PublicKey) {
+	if !credential.KeyMatches(key, cert.PublicKey) {
 		return nil, errors.New("ca key does not match the ca certificate")
 	}
 	if time.Now().After(cert.NotAfter) {

@@ -68,11 +68,12 @@ func TestParse(t *testing.T) {
 			require.NotNil(t, c.Certificate)
 			assert.Equal(t, "client", c.Certificate.Leaf.Subject.CommonName)
 		}},
-		"cert gen":                 {creds: certGen, data: map[string]string{"crt": string(crt), "key": string(key)}, check: func(t *testing.T, c Credentials) { assert.False(t, c.Certificate.Expired(time.Now())) }},
-		"cert gen missing key":     {creds: certGen, data: map[string]string{"crt": string(crt)}, wantKey: "key"},
-		"cert gen garbage crt":     {creds: certGen, data: map[string]string{"crt": "garbage", "key": string(key)}, wantKey: "crt"},
-		"cert gen mismatching key": {creds: certGen, data: map[string]string{"crt": string(otherCrt), "key": string(key)}, wantKey: "key"},
-		"unknown type":             {creds: application.Credentials{Type: "Digest", SecretName: "s"}, data: map[string]string{}, wantKey: "credentials.type"},
+		"cert gen":                               {creds: certGen, data: map[string]string{"crt": string(crt), "key": string(key)}, check: func(t *testing.T, c Credentials) { assert.False(t, c.Certificate.Expired(time.Now())) }},
+		"cert gen key after a certificate block": {creds: certGen, data: map[string]string{"crt": string(crt), "key": string(crt) + string(key)}, check: func(t *testing.T, c Credentials) { assert.NotNil(t, c.Certificate.Leaf) }},
+		"cert gen missing key":                   {creds: certGen, data: map[string]string{"crt": string(crt)}, wantKey: "key"},
+		"cert gen garbage crt":                   {creds: certGen, data: map[string]string{"crt": "garbage", "key": string(key)}, wantKey: "crt"},
+		"cert gen mismatching key":               {creds: certGen, data: map[string]string{"crt": string(otherCrt), "key": string(key)}, wantKey: "key"},
+		"unknown type":                           {creds: application.Credentials{Type: "Digest", SecretName: "s"}, data: map[string]string{}, wantKey: "credentials.type"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,35 +2,53 @@ package credential
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 )
 
-// ParsePrivateKey decodes a PEM private key in PKCS#1, SEC 1 (EC) or PKCS#8 form.
+// ParsePrivateKey decodes the first private-key PEM block of keyPEM (PKCS #8, PKCS #1
+// or SEC 1), skipping other blocks, so a file holding a certificate and its key works too.
+// Errors never quote the key material.
 func ParsePrivateKey(keyPEM []byte) (crypto.Signer, error) {
-	block, _ := pem.Decode(keyPEM)
-	if block == nil {
-		return nil, errors.New("is not a PEM block")
+	rest := keyPEM
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, errors.New("holds no PEM private key block")
+		}
+		var (
+			key any
+			err error
+		)
+		switch block.Type {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("is not a valid %s", block.Type)
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, errors.New("is not a signing key")
+		}
+		return signer, nil
 	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, errors.New("is not a PKCS#1, SEC 1 or PKCS#8 private key")
-	}
-	signer, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, errors.New("is not a signing key")
-	}
-	return signer, nil
+}
+
+// KeyMatches reports whether priv is the private half of pub.
+func KeyMatches(priv crypto.Signer, pub crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	p, ok := priv.Public().(equaler)
+	return ok && p.Equal(pub)
 }
 
 func checkKeyMatches(keyPEM []byte, leaf *x509.Certificate) error {
@@ -38,16 +56,8 @@ func checkKeyMatches(keyPEM []byte, leaf *x509.Certificate) error {
 	if err != nil {
 		return err
 	}
-	type equaler interface{ Equal(crypto.PublicKey) bool }
-	pub, ok := key.Public().(equaler)
-	if !ok || !pub.Equal(leaf.PublicKey) {
+	if !KeyMatches(key, leaf.PublicKey) {
 		return errors.New("does not match the certificate's public key")
 	}
 	return nil
 }
-
-var (
-	_ crypto.Signer = (*rsa.PrivateKey)(nil)
-	_ crypto.Signer = (*ecdsa.PrivateKey)(nil)
-	_ crypto.Signer = ed25519.PrivateKey(nil)
-)
