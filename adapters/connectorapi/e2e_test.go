@@ -11,6 +11,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/app/metadata"
 	"io"
 	"log/slog"
 	"net/http"
@@ -125,7 +127,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	connH, err := connectorapi.NewConnectorHandler(cfg, e.svc, logger)
 	require.NoError(t, err)
 	connSrv.Config.Handler = connH
-	mtlsH, err := connectorapi.NewMTLSHandler(cfg, e.svc, logger)
+	secrets := memory.NewSecretStore()
+	registryRoutes := metadataapi.New(metadata.NewService(e.apps, secrets, metadata.Config{}, logger), logger)
+	mtlsH, err := connectorapi.NewMTLSHandler(cfg, e.svc, logger, registryRoutes)
 	require.NoError(t, err)
 	mtlsSrv.Config.Handler = mtlsH
 
@@ -146,7 +150,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	require.NoError(t, err)
 	var _ httpapi.Routes = routes
 	mgmtSrv := httptest.NewServer(httpapi.NewServer(httpapi.Config{AdminToken: adminToken},
-		registry.NewService(e.apps, memory.NewSecretStore(), logger), logger, httpapi.ExtraRoutes{routes}).Handler())
+		registry.NewService(e.apps, secrets, logger), logger, httpapi.ExtraRoutes{routes}).Handler())
 	t.Cleanup(mgmtSrv.Close)
 	e.mgmtURL = mgmtSrv.URL
 	e.mgmt = client.NewManagement(mgmtSrv.URL, adminToken, nil)
@@ -599,4 +603,33 @@ func TestEventingFailures(t *testing.T) {
 	var ce *client.Error
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, http.StatusNotFound, ce.StatusCode, "no event log while forwarding")
+}
+
+// The management info announces metadataUrl on the mTLS listener: an external system
+// registers its own services there with its certificate, and only its own.
+func TestMetadataAPIWithClientCertificate(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.createApp(application.Application{Name: "app-a"})
+	e.createApp(application.Application{Name: "app-b"})
+	creds, hc := e.connect("app-a")
+	info, err := client.ManagementInfo(t.Context(), hc, creds.Info.API.InfoURL)
+	require.NoError(t, err)
+	metadataURL := info.URLs.MetadataURL
+	require.True(t, strings.HasPrefix(metadataURL, e.mtlsURL), metadataURL)
+
+	service := `{"provider":"ACME","name":"Orders","description":"orders","api":{"targetUrl":"https://orders.example.com/api"}}`
+	r := send(t, hc, http.MethodPost, metadataURL, nil, service)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, `"id"`)
+	r = send(t, hc, http.MethodGet, metadataURL, nil, "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, `"Orders"`)
+
+	other := strings.Replace(metadataURL, "/app-a/", "/app-b/", 1)
+	r = send(t, hc, http.MethodPost, other, nil, service)
+	assert.Equal(t, http.StatusForbidden, r.status, r.body)
+
+	require.NoError(t, client.Revoke(t.Context(), hc, info.URLs.RevokeCertURL))
+	r = send(t, hc, http.MethodGet, metadataURL, nil, "")
+	assert.Equal(t, http.StatusForbidden, r.status, r.body)
 }

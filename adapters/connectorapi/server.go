@@ -81,8 +81,9 @@ func NewConnectorHandler(cfg Config, svc *connector.Service, logger *slog.Logger
 // NewMTLSHandler serves --mtls-addr: management info, renewal, revocation and the event
 // endpoints, all authenticated by the verified TLS client certificate. Serve it with
 // MTLSConfig; on a connection without a verified client certificate every protected
-// request gets 403.
-func NewMTLSHandler(cfg Config, svc *connector.Service, logger *slog.Logger) (http.Handler, error) {
+// request gets 403. appRoutes are mounted behind the same certificate check, scoped to
+// the Application their :application parameter names.
+func NewMTLSHandler(cfg Config, svc *connector.Service, logger *slog.Logger, appRoutes ...AppRoutes) (http.Handler, error) {
 	h, err := newHandlers(cfg, svc, logger)
 	if err != nil {
 		return nil, err
@@ -92,6 +93,7 @@ func NewMTLSHandler(cfg Config, svc *connector.Service, logger *slog.Logger) (ht
 	e.POST(PathRenewals, h.renew)
 	e.POST(PathRevocations, h.revoke)
 	h.eventRoutes(e, h.tlsIdentities)
+	h.mountAppRoutes(e, appRoutes)
 	return e, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/ca"
 	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/eventing"
+	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/connector"
@@ -69,7 +70,10 @@ func provideConnectorAPIConfig(cfg Config, signer *ca.CA) connectorapi.Config {
 		TrustXFCC: cfg.TrustXFCC, ClientCAs: signer.Pool()}
 }
 
-func provideConnectorServers(cfg Config, apiCfg connectorapi.Config, svc *connector.Service, signer *ca.CA, logger *slog.Logger) (*connectorServers, error) {
+// provideConnectorServers also mounts the legacy Application Registry on the mTLS
+// listener, where the management info's metadataUrl points: a connected system registers
+// its own services with its certificate, as on Kyma.
+func provideConnectorServers(cfg Config, apiCfg connectorapi.Config, svc *connector.Service, signer *ca.CA, meta *metadataapi.Handler, logger *slog.Logger) (*connectorServers, error) {
 	// The listeners' certificate names every host clients are told to use, so TLS
 	// verification against the CA works as announced.
 	serverCert, err := signer.ServerCertificate(hostsOf(cfg.ConnectorURL, cfg.MTLSURL, cfg.EventsURL, cfg.ConnectorAddr, cfg.MTLSAddr), 0)
@@ -83,7 +87,7 @@ func provideConnectorServers(cfg Config, apiCfg connectorapi.Config, svc *connec
 	if cs.connector, err = connectorapi.NewConnectorHandler(apiCfg, svc, logger); err != nil {
 		return nil, err
 	}
-	if cs.mtls, err = connectorapi.NewMTLSHandler(apiCfg, svc, logger); err != nil {
+	if cs.mtls, err = connectorapi.NewMTLSHandler(apiCfg, svc, logger, meta); err != nil {
 		return nil, err
 	}
 	if cfg.ValidatorAddr != "" {

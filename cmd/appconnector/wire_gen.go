@@ -68,7 +68,7 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	}
 	extraRoutes := provideExtraRoutes(handler, managementRoutes)
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
-	mainConnectorServers, err := provideConnectorServers(cfg, connectorapiConfig, connectorService, ca, logger)
+	mainConnectorServers, err := provideConnectorServers(cfg, connectorapiConfig, connectorService, ca, handler, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
