@@ -158,13 +158,10 @@ func (r *resources) Unbind(ep *appgw.Endpoint) {
 }
 
 func (r *resources) release(b *binding) {
-	for _, k := range []transportKey{b.keys.plain, b.keys.target} {
-		if ct := r.transports[k]; ct != nil {
-			if ct.refs--; ct.refs == 0 {
-				ct.v.CloseIdleConnections()
-				delete(r.transports, k)
-			}
-		}
+	r.releaseTransport(b.keys.plain)
+	// Without a client certificate the target transport is the plain one, taken once.
+	if b.keys.target != b.keys.plain {
+		r.releaseTransport(b.keys.target)
 	}
 	if k := b.keys.token; k != nil {
 		if ct := r.tokens[*k]; ct != nil {
@@ -179,6 +176,15 @@ func (r *resources) release(b *binding) {
 			if ct.refs--; ct.refs == 0 {
 				delete(r.csrfs, *k)
 			}
+		}
+	}
+}
+
+func (r *resources) releaseTransport(k transportKey) {
+	if ct := r.transports[k]; ct != nil {
+		if ct.refs--; ct.refs == 0 {
+			ct.v.CloseIdleConnections()
+			delete(r.transports, k)
 		}
 	}
 }
