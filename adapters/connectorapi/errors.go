@@ -24,6 +24,7 @@ const (
 	msgInvalidToken     = "Invalid token."
 	msgTokenExpired     = "Invalid token: the token has expired; request a new one."
 	msgRevoked          = "Certificate has been revoked."
+	msgExpired          = "Certificate has expired."
 	msgInternal         = "internal error"
 )
 
@@ -46,6 +47,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusForbidden, msgInvalidToken
 	case errors.Is(err, certificate.ErrRevoked):
 		return http.StatusForbidden, msgRevoked
+	case errors.Is(err, certificate.ErrExpired):
+		return http.StatusForbidden, msgExpired
 	case errors.Is(err, certificate.ErrInvalidCSR):
 		var ce *certificate.CSRError
 		if errors.As(err, &ce) {

@@ -72,11 +72,15 @@ func (s *Service) logIssued(msg string, issued certificate.Issued) {
 }
 
 // CheckCertificate returns an error wrapping certificate.ErrRevoked if the presented
-// certificate is revoked. The mTLS API calls it on every request, after TLS verified
-// the chain.
+// certificate is revoked, or certificate.ErrExpired if it has expired. The mTLS API
+// calls it on every request, after TLS verified the chain: TLS checks the validity only
+// at the handshake, and a kept-alive connection can outlive the certificate.
 func (s *Service) CheckCertificate(ctx context.Context, id certificate.Identity) error {
 	if id.Fingerprint.IsZero() {
 		return ErrNoCertificate
+	}
+	if err := certificate.CheckNotExpired(id, s.now()); err != nil {
+		return err
 	}
 	revoked, err := s.revocations.IsRevoked(ctx, id.Fingerprint)
 	if err != nil {

@@ -126,3 +126,19 @@ func TestRevoke(t *testing.T) {
 	f.revs.EXPECT().Revoke(gomock.Any(), id.Fingerprint, time.Time{}).Return(nil)
 	require.NoError(t, f.svc.RevokeFingerprint(t.Context(), id.Fingerprint))
 }
+
+// TLS checks a client certificate's validity only at the handshake; a connection kept
+// alive past NotAfter must not keep working.
+func TestCheckCertificateExpired(t *testing.T) {
+	f := newFixture(t, Config{})
+	id := identity("app")
+	id.NotAfter = testNow.Add(-time.Second)
+	err := f.svc.CheckCertificate(t.Context(), id)
+	assert.ErrorIs(t, err, certificate.ErrExpired)
+	_, err = f.svc.Renew(t.Context(), id, testCSR(t, "app"))
+	assert.ErrorIs(t, err, certificate.ErrExpired)
+
+	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
+	err = f.svc.Authorize(t.Context(), "app", []certificate.Identity{id})
+	assert.ErrorIs(t, err, certificate.ErrExpired)
+}

@@ -13,8 +13,8 @@ import (
 // Authorize decides whether any of the presented identities may send events for app
 // (the validator's check). Like Kyma, every identity is a candidate (a proxy may chain
 // several XFCC elements); unlike Kyma, an identity also needs a fingerprint that is not
-// revoked. Errors wrap application.ErrNotFound, certificate.ErrRevoked, ErrForbidden or
-// ErrNoCertificate.
+// revoked or expired. Errors wrap application.ErrNotFound, certificate.ErrRevoked,
+// certificate.ErrExpired, ErrForbidden or ErrNoCertificate.
 func (s *Service) Authorize(ctx context.Context, app string, ids []certificate.Identity) error {
 	_, err := s.authorize(ctx, app, ids)
 	return err
@@ -37,7 +37,7 @@ func (s *Service) authorize(ctx context.Context, app string, ids []certificate.I
 		if err == nil {
 			return info, nil
 		}
-		if !errors.Is(err, certificate.ErrRevoked) {
+		if !errors.Is(err, certificate.ErrRevoked) && !errors.Is(err, certificate.ErrExpired) {
 			return appInfo{}, err
 		}
 		revokedErr = err

@@ -7,6 +7,9 @@ var (
 	ErrInvalidCSR = errors.New("invalid certificate signing request")
 	// ErrRevoked says a presented certificate is on the revocation list.
 	ErrRevoked = errors.New("certificate has been revoked")
+	// ErrExpired says a presented certificate is past its NotAfter. TLS checks that only
+	// at the handshake; a kept-alive connection can outlive the certificate.
+	ErrExpired = errors.New("certificate has expired")
 	// ErrInvalidFingerprint says a fingerprint string is not 64 hex digits.
 	ErrInvalidFingerprint = errors.New("invalid certificate fingerprint")
 	// ErrInvalidSubject is matched by configuration errors of a base Subject and by

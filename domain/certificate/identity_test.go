@@ -62,3 +62,13 @@ func TestIdentityOfAndRenewal(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrRevoked))
 	assert.Contains(t, err.Error(), id.Fingerprint.String())
 }
+
+func TestCheckNotExpired(t *testing.T) {
+	end := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+	id := Identity{CommonName: "app", NotAfter: end}
+	assert.NoError(t, CheckNotExpired(id, end))
+	err := CheckNotExpired(id, end.Add(time.Second))
+	assert.ErrorIs(t, err, ErrExpired)
+	assert.Contains(t, err.Error(), "2025-04-01T00:00:00Z")
+	assert.NoError(t, CheckNotExpired(Identity{CommonName: "app"}, end), "unknown expiry (XFCC without Cert)")
+}

@@ -40,3 +40,12 @@ func CheckNotRevoked(id Identity, revoked bool) error {
 	}
 	return nil
 }
+
+// CheckNotExpired returns an error wrapping ErrExpired when the presented certificate's
+// NotAfter has passed at now; an unknown expiry (XFCC without Cert) is not checked.
+func CheckNotExpired(id Identity, now time.Time) error {
+	if !id.NotAfter.IsZero() && now.After(id.NotAfter) {
+		return fmt.Errorf("certificate %s of %q expired at %s: %w", id.Fingerprint, id.CommonName, id.NotAfter.UTC().Format(time.RFC3339), ErrExpired)
+	}
+	return nil
+}

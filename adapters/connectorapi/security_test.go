@@ -1,0 +1,36 @@
+package connectorapi_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appconnector/appconnector/adapters/connectorapi/client"
+	"github.com/appconnector/appconnector/domain/application"
+)
+
+// A TLS handshake checks the client certificate's validity once; an HTTP/2 or
+// kept-alive connection can outlive the certificate. Every request must check it again,
+// as it does for revocation.
+func TestExpiredCertificateOnKeptAliveConnection(t *testing.T) {
+	e := newEnv(t, envOptions{eventingURL: "log"})
+	e.createApp(application.Application{Name: "app-a"})
+	creds, hc := e.connect("app-a")
+	r := send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil, legacyEvent)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
+	e.offset.Store(int64(91 * 24 * time.Hour)) // the connection stays open; the certificate is now expired
+	defer e.offset.Store(0)
+	r = send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil, legacyEvent)
+	assert.Equal(t, http.StatusForbidden, r.status, r.body)
+	assert.Contains(t, r.body, "expired")
+	_, err := client.ManagementInfo(t.Context(), hc, creds.Info.API.InfoURL)
+	assert.ErrorContains(t, err, "403")
+	_, err = creds.Renew(t.Context(), hc, e.mtlsURL+"/v1/applications/certificates/renewals", creds.Info.Certificate.Subject, client.KeyECDSAP256)
+	assert.ErrorContains(t, err, "expired", "an expired certificate cannot renew")
+	r = send(t, hc, http.MethodGet, e.mtlsURL+"/app-a/v1/metadata/services", nil, "")
+	assert.Equal(t, http.StatusForbidden, r.status, r.body)
+}
