@@ -71,6 +71,12 @@ func TestErrorStatuses(t *testing.T) {
 			req:    request{method: http.MethodPut, path: "/v1/secrets/other", body: basicSecret},
 			status: http.StatusBadRequest, msg: `metadata.name "orders-basic" does not match the name "other" in the URL`,
 		},
+		"yaml alias bomb": {
+			// 100 kB that aliases one 100 kB scalar 2,000 times: 200 MB once expanded.
+			req: request{method: http.MethodPut, path: "/v1/secrets/s", headers: yaml,
+				body: "stringData:\n  a: &a '" + strings.Repeat("x", 100_000) + "'\n  b: [" + strings.Repeat("*a,", 2_000) + "*a]\n"},
+			status: http.StatusBadRequest, msg: "~malformed YAML: aliases expand the document to more than",
+		},
 		"bad base64": {
 			req:    request{method: http.MethodPut, path: "/v1/secrets/s", body: "data: {password: 'hunter2!'}\n"},
 			status: http.StatusBadRequest, msg: "data.password: is not valid base64 (standard encoding, with padding); use stringData for plain text",

@@ -118,6 +118,9 @@ func parseYAML(data []byte) (any, error) {
 	if err := checkFlowEnd(data); err != nil {
 		return nil, err
 	}
+	if err := checkAliasExpansion(data); err != nil {
+		return nil, err
+	}
 	// Strict conversion rejects duplicate keys, which YAML forbids and which would
 	// otherwise make one of two values win silently.
 	j, err := yaml.YAMLToJSONStrict(data)
