@@ -72,6 +72,8 @@ func TestGatewayErrors(t *testing.T) {
 		{name: "ambiguous resolved on compass", path: "/shop/dup/b", compas: true, status: 200},
 		{name: "missing secret", path: "/shop/orders-api/x", status: 500, msg: "failed to read API for Orders API service: secret missing-secret not found"},
 		{name: "invalid params secret", path: "/params/orders-api", status: 500, msg: `secret bad-params, key "headers"`},
+		{name: "dot segments", path: "/shop/dup/b/../../admin", compas: true, status: 400, msg: "path must not contain '.' or '..' segments"},
+		{name: "encoded dot segments", path: "/shop/dup/b/x%2F%2e%2e%2F%2e%2e%2Fadmin", compas: true, status: 400, msg: "path must not contain '.' or '..' segments"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

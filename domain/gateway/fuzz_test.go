@@ -49,7 +49,7 @@ func FuzzParsePath(f *testing.F) {
 // false the raw path survives byte for byte (after escaping illegal bytes) and always
 // decodes to the decoded path; with encode true the decoded sub-path is kept.
 func FuzzTargetPath(f *testing.F) {
-	for _, s := range []string{"", "/", "/x", "/Orders('%7Cx%7C')", "/a%2Fb", "/x|y", "/%zz", "//x/", "/%", "/a b"} {
+	for _, s := range []string{"", "/", "/x", "/Orders('%7Cx%7C')", "/a%2Fb", "/x|y", "/%zz", "//x/", "/%", "/a b", "/a/../b", "/%2e%2e", "/a%2F.."} {
 		f.Add("http://h/api", s, false)
 		f.Add("https://h:8443/odata/", s, true)
 	}
@@ -65,11 +65,19 @@ func FuzzTargetPath(f *testing.F) {
 			return // never part of a parsed path
 		}
 		p, raw, err := tg.Path(rest, encode)
+		if err == ErrDotSegment {
+			return
+		}
 		if err != nil {
 			if err != ErrInvalidPath || !encode {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return
+		}
+		for _, seg := range strings.FieldsFunc(strings.TrimPrefix(p, tg.path), func(r rune) bool { return r == '/' || r == '\\' }) {
+			if seg, _, _ = strings.Cut(seg, ";"); seg == "." || seg == ".." {
+				t.Fatalf("sub-path of %q with a dot segment accepted", rest)
+			}
 		}
 		u := &url.URL{Path: p, RawPath: raw}
 		wire := u.EscapedPath()

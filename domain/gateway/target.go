@@ -11,6 +11,13 @@ import (
 // and so cannot be decoded for encodeUrl true. The gateway answers 400.
 var ErrInvalidPath = errors.New("invalid percent-encoding in path")
 
+// ErrDotSegment is returned when the caller's sub-path holds a "." or ".." segment, also
+// percent-encoded ("%2e%2e"), behind an encoded slash ("a%2F..") or a backslash, or
+// followed by path parameters ("..;x"). Forwarded, such a path lets the target resolve
+// it above the entry's base path, so the injected credentials would reach resources
+// outside the registered API. The gateway answers 400.
+var ErrDotSegment = errors.New("path must not contain '.' or '..' segments")
+
 // Target is an entry's targetUrl, parsed once when the route table is compiled, so a
 // request only joins strings.
 type Target struct {
@@ -100,6 +107,9 @@ func (t *Target) Path(rest string, encode bool) (path, rawPath string, err error
 		}
 		return t.basePath(t.path), t.basePath(t.rawPath), nil
 	}
+	if hasDotSegment(rest) {
+		return "", "", ErrDotSegment
+	}
 	if encode {
 		dec, err := url.PathUnescape(rest)
 		if err != nil {
@@ -135,6 +145,54 @@ func isPathByte(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// hasDotSegment reports whether the escaped sub-path s has a segment that a server may
+// resolve as "." or "..". Segments end at '/', a backslash and their escapes (servers on Windows
+// treat a backslash as a separator, and encodeUrl true decodes "%2F"); a segment counts by
+// what comes before a ';' (path parameters, which servlet containers strip). It does not
+// allocate.
+func hasDotSegment(s string) bool {
+	if strings.IndexByte(s, '.') < 0 && !strings.Contains(s, "%2") {
+		return false
+	}
+	dots, other, params := 0, false, false
+	for i := 0; i <= len(s); {
+		c, n := byte('/'), 1
+		if i < len(s) {
+			c = s[i]
+			if c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+				c, n = unhex(s[i+1])<<4|unhex(s[i+2]), 3
+			}
+		}
+		i += n
+		switch {
+		case c == '/' || c == '\\':
+			if !other && (dots == 1 || dots == 2) {
+				return true
+			}
+			dots, other, params = 0, false, false
+		case params:
+		case c == ';':
+			params = true
+		case c == '.':
+			dots++
+		default:
+			other = true
+		}
+	}
+	return false
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
 }
 
 func isHex(c byte) bool {

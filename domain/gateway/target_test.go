@@ -79,3 +79,30 @@ func TestEscapeIllegal(t *testing.T) {
 	assert.Equal(t, "/%25zz%2541", EscapeIllegal("/%zz%2541"))
 	assert.Equal(t, "/%2", EscapeIllegal("/%2")[:3])
 }
+
+func TestTargetPathDotSegments(t *testing.T) {
+	tg, err := ParseTarget("http://h/api")
+	require.NoError(t, err)
+	rejected := []string{
+		"/..", "/../secret", "/a/../../secret", "/.", "/./a", "/a/.", "/a/..",
+		"/%2e%2e/secret", "/%2E%2e", "/.%2E/x", "/%2e",
+		"/a%2F..%2F..%2Fsecret", "/a%2f..", "/..%5Csecret", `/..\secret`, `/a\..`,
+		"/..;jsessionid=1/secret", "/.;x",
+	}
+	for _, rest := range rejected {
+		for _, encode := range []bool{true, false} {
+			_, _, err := tg.Path(rest, encode)
+			assert.ErrorIs(t, err, ErrDotSegment, "%q encode=%v", rest, encode)
+		}
+	}
+	allowed := []string{
+		"/...", "/a..b", "/.hidden", "/..hidden", "/file.txt", "/v1.2/x", "/%2e%2e%2e", "/a;..",
+		"/Orders('..')", "/x%2Fy", "/%252e%252e", "/a/b/",
+	}
+	for _, rest := range allowed {
+		for _, encode := range []bool{true, false} {
+			_, _, err := tg.Path(rest, encode)
+			assert.NoError(t, err, "%q encode=%v", rest, encode)
+		}
+	}
+}
