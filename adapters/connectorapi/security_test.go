@@ -34,3 +34,29 @@ func TestExpiredCertificateOnKeptAliveConnection(t *testing.T) {
 	r = send(t, hc, http.MethodGet, e.mtlsURL+"/app-a/v1/metadata/services", nil, "")
 	assert.Equal(t, http.StatusForbidden, r.status, r.body)
 }
+
+// An event the CloudEvents SDK refuses to send is the client's mistake: 400 naming the
+// attribute, not a 502 "eventing is unreachable".
+func TestUndeliverableEventIsBadRequest(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.createApp(application.Application{Name: "app-a"})
+	_, hc := e.connect("app-a")
+	for name, tc := range map[string]struct {
+		header http.Header
+		body   string
+		want   string
+	}{
+		"binary source": {http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"1"}, "Ce-Source": {"%25zz"}, "Ce-Type": {"t"}}, `{}`, "source:"},
+		"structured source": {http.Header{"Content-Type": {"application/cloudevents+json"}},
+			`{"specversion":"1.0","id":"1","source":"a\u0001b","type":"t"}`, "source:"},
+		"relative dataschema": {http.Header{"Content-Type": {"application/cloudevents+json"}},
+			`{"specversion":"1.0","id":"1","source":"s","type":"t","dataschema":"schema.json"}`, "dataschema:"},
+		"blank id": {http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {" "}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}, `{}`, "id: missing"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v2/events", tc.header, tc.body)
+			assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+			assert.Contains(t, r.body, tc.want)
+		})
+	}
+}

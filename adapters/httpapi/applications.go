@@ -17,7 +17,7 @@ func (s *Server) listApplications(c echo.Context) error {
 }
 
 func (s *Server) getApplication(c echo.Context) error {
-	app, err := s.reg.GetApplication(c.Request().Context(), c.Param("name"))
+	app, err := s.reg.GetApplication(c.Request().Context(), nameParam(c))
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (s *Server) putApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := c.Param("name")
+	name := nameParam(c)
 	if app.Name == "" {
 		app.Name = name
 	} else if app.Name != name {
@@ -55,7 +55,7 @@ func (s *Server) putApplication(c echo.Context) error {
 }
 
 func (s *Server) deleteApplication(c echo.Context) error {
-	if err := s.reg.DeleteApplication(c.Request().Context(), c.Param("name")); err != nil {
+	if err := s.reg.DeleteApplication(c.Request().Context(), nameParam(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

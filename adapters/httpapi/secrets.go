@@ -19,7 +19,7 @@ func (s *Server) listSecrets(c echo.Context) error {
 }
 
 func (s *Server) getSecret(c echo.Context) error {
-	sec, err := s.reg.GetSecret(c.Request().Context(), c.Param("name"))
+	sec, err := s.reg.GetSecret(c.Request().Context(), nameParam(c))
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (s *Server) putSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := c.Param("name")
+	name := nameParam(c)
 	if sec.Name == "" {
 		sec.Name = name
 	} else if sec.Name != name {
@@ -56,7 +56,7 @@ func (s *Server) putSecret(c echo.Context) error {
 }
 
 func (s *Server) deleteSecret(c echo.Context) error {
-	if err := s.reg.DeleteSecret(c.Request().Context(), c.Param("name")); err != nil {
+	if err := s.reg.DeleteSecret(c.Request().Context(), nameParam(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

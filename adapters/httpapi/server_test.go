@@ -250,3 +250,30 @@ func TestHealthWithoutToken(t *testing.T) {
 	r = e.do(t, request{method: http.MethodGet, path: "/readyz", noAuth: true})
 	assert.Equal(t, http.StatusOK, r.status)
 }
+
+// A name in the URL means the same whether or not a client percent-encodes some of its
+// characters, as in the legacy registry routes on the same server and in Kubernetes.
+func TestPercentEncodedNames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	yaml := map[string]string{"Content-Type": "application/yaml"}
+
+	r := e.do(t, request{method: http.MethodPut, path: "/v1/applications/%6Frders", body: basicApp, headers: yaml})
+	require.Equal(t, http.StatusCreated, r.status, r.body)
+	assert.Equal(t, "/v1/applications/orders", r.header.Get("Location"))
+	r = e.do(t, request{method: http.MethodGet, path: "/v1/applications/ord%65rs"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
+	r = e.do(t, request{method: http.MethodPut, path: "/v1/secrets/orders%2Dbasic", body: basicSecret, headers: yaml})
+	require.Equal(t, http.StatusCreated, r.status, r.body)
+	r = e.do(t, request{method: http.MethodGet, path: "/v1/secrets/orders%2dbasic"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
+	r = e.do(t, request{method: http.MethodGet, path: "/v1/applications/a%2Fb"})
+	require.Equal(t, http.StatusNotFound, r.status, r.body)
+	_, msg := r.errorBody(t)
+	assert.Equal(t, "get application a/b: application not found", msg)
+
+	require.Equal(t, http.StatusNoContent, e.do(t, request{method: http.MethodDelete, path: "/v1/secrets/orders%2Dbasic"}).status)
+	require.Equal(t, http.StatusNoContent, e.do(t, request{method: http.MethodDelete, path: "/v1/applications/%6Frders"}).status)
+}

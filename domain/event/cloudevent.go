@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,9 +35,10 @@ type CloudEvent struct {
 	Data            []byte
 }
 
-// Validate checks the required attributes (specversion 1.0, id, source, type),
-// attribute lengths and extension names ([a-z0-9]{1,20}), returning an *InvalidError
-// naming the first problem.
+// Validate checks the required attributes (specversion 1.0, id, source, type; not
+// blank), source as a URI reference and dataschema as an absolute URI, attribute lengths
+// and extension names ([a-z0-9]{1,20}), returning an *InvalidError naming the first
+// problem.
 func (e *CloudEvent) Validate() error {
 	if e.SpecVersion != SpecVersion {
 		if e.SpecVersion == "" {
@@ -44,8 +46,9 @@ func (e *CloudEvent) Validate() error {
 		}
 		return invalid("specversion", "%q is not supported, use %q", truncate(e.SpecVersion), SpecVersion)
 	}
+	// Blank counts as missing, as for the CloudEvents SDK that forwards the event.
 	for _, a := range []struct{ name, value string }{{"id", e.ID}, {"source", e.Source}, {"type", e.Type}} {
-		if a.value == "" {
+		if strings.TrimSpace(a.value) == "" {
 			return invalid(a.name, "missing")
 		}
 	}
@@ -60,6 +63,16 @@ func (e *CloudEvent) Validate() error {
 	if e.DataContentType != "" {
 		if _, _, err := mime.ParseMediaType(e.DataContentType); err != nil {
 			return invalid("datacontenttype", "%q is not a media type", truncate(e.DataContentType))
+		}
+	}
+	// source is a URI reference and dataschema an absolute URI (CloudEvents 1.0); the
+	// SDK refuses to send anything else, which would otherwise surface as a 502.
+	if _, err := url.Parse(e.Source); err != nil {
+		return invalid("source", "%q is not a URI reference", truncate(e.Source))
+	}
+	if e.DataSchema != "" {
+		if u, err := url.Parse(strings.TrimSpace(e.DataSchema)); err != nil || !u.IsAbs() {
+			return invalid("dataschema", "%q is not an absolute URI", truncate(e.DataSchema))
 		}
 	}
 	for k, v := range e.Extensions {

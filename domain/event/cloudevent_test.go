@@ -108,3 +108,37 @@ func FuzzDecodeStructured(f *testing.F) {
 		}
 	})
 }
+
+// The CloudEvents SDK that forwards events refuses what the spec refuses; anything the
+// validator lets through must be deliverable, or a client's mistake turns into a 502.
+func TestValidateLikeTheSDK(t *testing.T) {
+	ok := func() CloudEvent { return CloudEvent{SpecVersion: SpecVersion, ID: "1", Source: "/crm", Type: "t"} }
+	tests := []struct {
+		name   string
+		mutate func(*CloudEvent)
+		want   string
+	}{
+		{"blank id", func(e *CloudEvent) { e.ID = "  " }, "id: missing"},
+		{"blank source", func(e *CloudEvent) { e.Source = "\t" }, "source: missing"},
+		{"blank type", func(e *CloudEvent) { e.Type = " " }, "type: missing"},
+		{"source not a URI reference", func(e *CloudEvent) { e.Source = "%zz" }, "source: \"%zz\" is not a URI reference"},
+		{"source with a control character", func(e *CloudEvent) { e.Source = "a\x01b" }, "source:"},
+		{"relative dataschema", func(e *CloudEvent) { e.DataSchema = "/schema.json" }, "dataschema: \"/schema.json\" is not an absolute URI"},
+		{"unparseable dataschema", func(e *CloudEvent) { e.DataSchema = "http://a b/%zz" }, "dataschema:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ok()
+			tt.mutate(&e)
+			err := e.Validate()
+			require.ErrorIs(t, err, ErrInvalid)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	for _, src := range []string{"/crm", "crm", "urn:sap:crm", "https://crm.example.com/x?y=1#z", "orders-app"} {
+		e := ok()
+		e.Source = src
+		e.DataSchema = "https://example.com/schema.json"
+		assert.NoError(t, e.Validate(), src)
+	}
+}
