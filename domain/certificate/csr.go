@@ -3,6 +3,8 @@ package certificate
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -104,6 +106,17 @@ func ValidateCSRSubject(csr *x509.CertificateRequest, want Subject) error {
 	for _, a := range want.attributes()[:5] {
 		if err := checkSubjectAttribute(got, a, want); err != nil {
 			return err
+		}
+	}
+	// csr.Subject.Names flattens multi-valued RDNs ("O=x+OU=y"); the announced subject
+	// has one attribute per RDN.
+	var rdns pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(csr.RawSubject, &rdns); err != nil || len(rest) != 0 {
+		return csrErrorf("subject cannot be parsed")
+	}
+	for _, rdn := range rdns {
+		if len(rdn) != 1 {
+			return csrErrorf(fmt.Sprintf("subject has a multi-valued RDN; the subject must be exactly %q", want.String()))
 		}
 	}
 	return nil

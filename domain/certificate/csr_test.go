@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
@@ -137,4 +138,35 @@ func FuzzDecodeCSR(f *testing.F) {
 		}
 		_ = ValidateCSRSubject(csr, DefaultSubject.ForApplication("app"))
 	})
+}
+
+// Go flattens multi-valued RDNs into Subject.Names, so "O=Organization+OU=OrgUnit" as
+// one RDN looked like the announced subject. Exactly the subject means one attribute per
+// RDN, as the announced "O=..,OU=..,L=..,ST=..,C=..,CN=.." string has.
+func TestValidateCSRSubjectMultiValuedRDN(t *testing.T) {
+	testKeys(t)
+	want := DefaultSubject.ForApplication("app")
+	atv := func(oid asn1.ObjectIdentifier, v string) pkix.AttributeTypeAndValue {
+		return pkix.AttributeTypeAndValue{Type: oid, Value: v}
+	}
+	var (
+		oidC, oidO, oidOU  = asn1.ObjectIdentifier{2, 5, 4, 6}, asn1.ObjectIdentifier{2, 5, 4, 10}, asn1.ObjectIdentifier{2, 5, 4, 11}
+		oidL, oidST, oidCN = asn1.ObjectIdentifier{2, 5, 4, 7}, asn1.ObjectIdentifier{2, 5, 4, 8}, asn1.ObjectIdentifier{2, 5, 4, 3}
+	)
+	rdns := pkix.RDNSequence{
+		{atv(oidC, "DE")},
+		{atv(oidO, "Organization"), atv(oidOU, "OrgUnit")},
+		{atv(oidL, "Waldorf")},
+		{atv(oidST, "Waldorf")},
+		{atv(oidCN, "app")},
+	}
+	raw, err := asn1.Marshal(rdns)
+	require.NoError(t, err)
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{RawSubject: raw}, p256)
+	require.NoError(t, err)
+	csr, err := DecodeCSR(encodeCSR(der))
+	require.NoError(t, err)
+	err = ValidateCSRSubject(csr, want)
+	require.ErrorIs(t, err, ErrInvalidCSR)
+	assert.Contains(t, err.Error(), "multi-valued")
 }
