@@ -194,6 +194,9 @@ type csrfTarget struct {
 	fetches, calls atomic.Int32
 	rejectFirst    int32
 	alwaysReject   bool
+	// nodeCookie adds a cookie whose name changes with every fetch, as a load balancer's
+	// affinity cookie may.
+	nodeCookie bool
 }
 
 func (c *csrfTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +208,9 @@ func (c *csrfTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n := c.fetches.Add(1)
 		w.Header().Set("X-Csrf-Token", fmt.Sprintf("csrf-%d", n))
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: fmt.Sprintf("s%d", n)})
+		if c.nodeCookie {
+			http.SetCookie(w, &http.Cookie{Name: fmt.Sprintf("node%d", n), Value: "1"})
+		}
 		return
 	}
 	n := c.calls.Add(1)
@@ -248,6 +254,26 @@ func TestCSRF(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Equal(t, "Required", resp.Header.Get("X-Csrf-Token"))
 	assert.Equal(t, calls+2, ct.calls.Load())
+}
+
+// TestCSRFRetryDropsStaleCookies: the retry sends the caller's cookies and the new CSRF
+// response's cookies, not the cookies of the rejected token as well.
+func TestCSRFRetryDropsStaleCookies(t *testing.T) {
+	e := newEnv(t, nil)
+	ct := &csrfTarget{rejectFirst: 1, nodeCookie: true}
+	up := httptestServer(ct)
+	t.Cleanup(up.Close)
+	e.putSecret(t, "shop-basic", map[string]string{"username": "u", "password": "p"})
+	e.put(t, app("shop", up.URL+"/api", &application.Credentials{Type: application.CredentialBasic, SecretName: "shop-basic",
+		CSRFInfo: &application.CSRFInfo{TokenEndpointURL: up.URL + "/csrf"}}))
+	got := readEcho(t, e.do(t, "POST", "/shop/orders-api/orders", strings.NewReader("order-1"), "Cookie", "mine=1"))
+	assert.Equal(t, "csrf-2", got.Header.Get("X-Csrf-Token"))
+	assert.Equal(t, "mine=1; session=s2; node2=1", got.Header.Get("Cookie"))
+
+	// Without caller cookies, too.
+	ct.rejectFirst = ct.calls.Load() + 1
+	got = readEcho(t, e.do(t, "GET", "/shop/orders-api/orders", nil))
+	assert.Equal(t, "session=s3; node3=1", got.Header.Get("Cookie"))
 }
 
 func TestCSRFFetchFailure(t *testing.T) {

@@ -15,6 +15,9 @@ type authTransport struct {
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := req.Context().Value(stateKey{}).(*reqState)
 	b := st.b
+	// The caller's own cookies, before CSRF cookies are merged in: the retry starts from
+	// them, so cookies of the rejected CSRF token are not sent again.
+	callerCookie := req.Header["Cookie"]
 	tokGen, csrfGen, err := t.authorize(req, st)
 	if err != nil {
 		return nil, err
@@ -38,6 +41,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	retry := req.Clone(req.Context())
 	retry.Body = st.newBody()
+	if callerCookie != nil {
+		retry.Header["Cookie"] = callerCookie
+	} else {
+		delete(retry.Header, "Cookie")
+	}
 	if _, _, err := t.authorize(retry, st); err != nil {
 		return nil, err
 	}
