@@ -66,8 +66,14 @@ func rewrite(pr *httputil.ProxyRequest) {
 	out.Host = ""
 
 	h := out.Header
+	// ReverseProxy dropped the X-Forwarded-* headers from out; they are taken from in
+	// again unless the caller named them in Connection, which makes them hop-by-hop.
+	conn := in.Header["Connection"]
 	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
 		prior, ok := in.Header["X-Forwarded-For"]
+		if ok && prior != nil && connectionLists(conn, "X-Forwarded-For") {
+			prior = prior[:0]
+		}
 		if !(ok && prior == nil) {
 			if len(prior) > 0 {
 				clientIP = strings.Join(prior, ", ") + ", " + clientIP
@@ -76,7 +82,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 		}
 	}
 	for _, k := range [...]string{"X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded"} {
-		if v, ok := in.Header[k]; ok {
+		if v, ok := in.Header[k]; ok && !connectionLists(conn, k) {
 			h[k] = v
 		}
 	}
@@ -85,6 +91,20 @@ func rewrite(pr *httputil.ProxyRequest) {
 	}
 	delete(h, "Access-Token")
 	st.ep.Params.ApplyHeaders(h)
+}
+
+// connectionLists reports whether the Connection header values name the header name.
+func connectionLists(conn []string, name string) bool {
+	for _, v := range conn {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(tok), name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // modifyResponse applies section 3.9: 5xx becomes 502 with Target-System-Status, and a

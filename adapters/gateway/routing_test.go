@@ -168,6 +168,23 @@ func TestForwardedAndHopByHopHeaders(t *testing.T) {
 	assert.Empty(t, got.Header.Get("Proxy-Authorization"))
 }
 
+// TestConnectionListedForwardedHeadersDropped: headers the caller names in Connection
+// are hop-by-hop (RFC 9110 7.6.1), the X-Forwarded-* ones the gateway passes through
+// included.
+func TestConnectionListedForwardedHeadersDropped(t *testing.T) {
+	e := newEnv(t, nil)
+	up := newEcho(t)
+	e.put(t, app("open", up.URL, nil))
+	got := readEcho(t, e.do(t, "GET", "/open/orders-api", nil,
+		"Connection", "keep-alive, X-Forwarded-Host", "Connection", "forwarded , x-forwarded-for",
+		"X-Forwarded-Host", "evil.example", "Forwarded", "for=1.2.3.4", "X-Forwarded-Proto", "https",
+		"X-Forwarded-For", "10.9.9.9"))
+	assert.Equal(t, "127.0.0.1", got.Header.Get("X-Forwarded-For"), "only the gateway's own entry")
+	assert.Empty(t, got.Header.Values("X-Forwarded-Host"))
+	assert.Empty(t, got.Header.Values("Forwarded"))
+	assert.Equal(t, "https", got.Header.Get("X-Forwarded-Proto"))
+}
+
 func TestResponses(t *testing.T) {
 	e := newEnv(t, nil)
 	mux := http.NewServeMux()
