@@ -222,8 +222,11 @@ func (s *Service) UpdateService(ctx context.Context, appName, id string, def Ser
 }
 
 // DeleteService removes the service with id and its Secrets. Deleting an unknown service
-// succeeds (and still removes leftover Secrets of that id). Errors: *Error of kind
-// application.ErrNotFound when the Application does not exist.
+// succeeds (and still removes leftover Secrets of that id). Only Secrets the registry
+// wrote for this service (labelled app and serviceId) are deleted: the id comes from
+// the URL, and "<app>-<id>" for an id such as "basic" names a Secret someone else may
+// own. Errors: *Error of kind application.ErrNotFound when the Application does not
+// exist.
 func (s *Service) DeleteService(ctx context.Context, appName, id string) error {
 	_, err := s.apps.Update(ctx, appName, func(a *application.Application) error {
 		i := findService(a, id)
@@ -242,12 +245,30 @@ func (s *Service) DeleteService(ctx context.Context, appName, id string) error {
 		if application.CheckName(name) != "" {
 			continue // an id that cannot name a Secret has none
 		}
-		if err := s.secrets.Delete(ctx, name); err != nil && !errors.Is(err, credential.ErrNotFound) {
-			return fmt.Errorf("delete secret %s: %w", name, err)
+		if err := s.deleteServiceSecret(ctx, appName, id, name); err != nil {
+			return err
 		}
 	}
 	if err == nil {
 		s.logger.InfoContext(ctx, "service deleted", "application", appName, "service_id", id)
+	}
+	return nil
+}
+
+// deleteServiceSecret deletes the named Secret if the registry wrote it for service id
+// of appName, and leaves any other Secret of that name alone.
+func (s *Service) deleteServiceSecret(ctx context.Context, appName, id, name string) error {
+	sec, err := s.readSecret(ctx, name)
+	if err != nil || sec == nil {
+		return err
+	}
+	if sec.Labels[labelApp] != appName || sec.Labels[labelServiceID] != id {
+		s.logger.InfoContext(ctx, "kept secret the registry did not write for this service",
+			"application", appName, "service_id", id, "secret", name)
+		return nil
+	}
+	if err := s.secrets.Delete(ctx, name); err != nil && !errors.Is(err, credential.ErrNotFound) {
+		return fmt.Errorf("delete secret %s: %w", name, err)
 	}
 	return nil
 }

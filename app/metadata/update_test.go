@@ -225,7 +225,7 @@ func TestDeleteService(t *testing.T) {
 	t.Parallel()
 	t.Run("removes the entry, then the secrets", func(t *testing.T) {
 		t.Parallel()
-		app, _ := registered(t)
+		app, stored := registered(t)
 		f := newFixture(t)
 		gomock.InOrder(
 			f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).DoAndReturn(
@@ -235,7 +235,9 @@ func TestDeleteService(t *testing.T) {
 					app = cp
 					return cp, nil
 				}),
+			f.secrets.EXPECT().Get(gomock.Any(), credName).Return(stored[credName], nil),
 			f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil),
+			f.secrets.EXPECT().Get(gomock.Any(), paramsName).Return(stored[paramsName], nil),
 			f.secrets.EXPECT().Delete(gomock.Any(), paramsName).Return(credential.ErrNotFound),
 		)
 		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, testID))
@@ -250,9 +252,24 @@ func TestDeleteService(t *testing.T) {
 				cp := app.DeepCopy()
 				return application.Application{}, fn(&cp)
 			})
-		f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(credential.ErrNotFound)
-		f.secrets.EXPECT().Delete(gomock.Any(), paramsName).Return(credential.ErrNotFound)
+		f.secrets.EXPECT().Get(gomock.Any(), credName).Return(credential.Secret{
+			Name: credName, Labels: map[string]string{labelApp: testApp, labelServiceID: testID},
+		}, nil)
+		f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil)
+		f.secrets.EXPECT().Get(gomock.Any(), paramsName).Return(credential.Secret{}, credential.ErrNotFound)
 		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, testID))
+	})
+	t.Run("a secret of that name the registry did not write is kept", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, errUnchanged)
+		for name, labels := range map[string]map[string]string{
+			CredentialSecretName(testApp, "basic"):        nil,
+			RequestParametersSecretName(testApp, "basic"): {labelApp: testApp, labelServiceID: "other"},
+		} {
+			f.secrets.EXPECT().Get(gomock.Any(), name).Return(credential.Secret{Name: name, Labels: labels}, nil)
+		}
+		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, "basic"))
 	})
 	t.Run("an id that cannot name a secret", func(t *testing.T) {
 		t.Parallel()
@@ -271,6 +288,9 @@ func TestDeleteService(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, errUnchanged)
+		f.secrets.EXPECT().Get(gomock.Any(), credName).Return(credential.Secret{
+			Name: credName, Labels: map[string]string{labelApp: testApp, labelServiceID: testID},
+		}, nil)
 		f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(errors.New("io"))
 		err := f.svc.DeleteService(context.Background(), testApp, testID)
 		require.ErrorContains(t, err, "delete secret "+credName)

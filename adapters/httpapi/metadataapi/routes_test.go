@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/domain/credential"
 )
 
@@ -160,8 +161,9 @@ func TestDelete(t *testing.T) {
 	requireError(t, e.do(t, http.MethodDelete, "/ghost/v1/metadata/services/"+id, nil), http.StatusNotFound, "Application ghost not found")
 	requireError(t, e.do(t, http.MethodGet, path, nil), http.StatusNotFound, "Service with ID "+id+" not found")
 
+	id = e.register(t, appName, basicDetails())
 	e.secrets.failDelete.Store(true)
-	requireError(t, e.do(t, http.MethodDelete, path, nil), http.StatusInternalServerError, "Internal error.")
+	requireError(t, e.do(t, http.MethodDelete, "/"+appName+"/v1/metadata/services/"+id, nil), http.StatusInternalServerError, "Internal error.")
 }
 
 func TestOpenAPIDocumentAndRedirect(t *testing.T) {
@@ -194,4 +196,37 @@ func TestRouting(t *testing.T) {
 	requireError(t, e.do(t, http.MethodGet, "/"+appName+"/v1/metadata/services/a%2Fb", nil), http.StatusNotFound, "Service with ID a/b not found")
 	// Unsupported methods on a known path.
 	assert.Equal(t, http.StatusMethodNotAllowed, e.do(t, http.MethodPatch, "/"+appName+"/v1/metadata/services", nil).status)
+}
+
+// Deleting an unknown service id cleans up Secrets the registry left behind for that id,
+// but must not take Secrets that merely have a matching name: with the id "basic", the
+// conventional name of mp-sales's credential Secret is mp-sales-basic, which is what
+// users name their own Secrets (examples/secret.yaml has orders-app-basic).
+func TestDeleteUnknownServiceKeepsOtherSecrets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, name := range []string{appName + "-basic", "params-" + appName + "-basic"} {
+		_, _, err := e.secrets.Put(ctx, credential.Secret{Name: name, Data: map[string][]byte{"password": []byte("hunter2")}})
+		require.NoError(t, err)
+	}
+	// A leftover of a registration whose Application write failed after its Secret write.
+	leftover := credential.Secret{
+		Name:   metadata.CredentialSecretName(appName, "gone"),
+		Labels: map[string]string{"app": appName, "serviceId": "gone"},
+		Data:   map[string][]byte{"username": []byte("u")},
+	}
+	_, _, err := e.secrets.Put(ctx, leftover)
+	require.NoError(t, err)
+
+	require.Equal(t, http.StatusNoContent, e.do(t, http.MethodDelete, "/"+appName+"/v1/metadata/services/basic", nil).status)
+	require.Equal(t, http.StatusNoContent, e.do(t, http.MethodDelete, "/"+appName+"/v1/metadata/services/gone", nil).status)
+
+	left, err := e.secrets.List(ctx)
+	require.NoError(t, err)
+	names := make([]string, 0, len(left))
+	for _, s := range left {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, []string{appName + "-basic", "params-" + appName + "-basic"}, names)
 }
