@@ -86,7 +86,8 @@ func rewrite(pr *httputil.ProxyRequest) {
 			h[k] = v
 		}
 	}
-	if v := h["Access-Token"]; len(v) > 0 {
+	// An empty Access-Token overrides nothing, as in Kyma (which tests Header.Get != "").
+	if v := h["Access-Token"]; len(v) > 0 && v[0] != "" {
 		st.accessToken = v[:1:1]
 	}
 	delete(h, "Access-Token")

@@ -151,6 +151,12 @@ func TestAccessTokenOverride(t *testing.T) {
 	got := readEcho(t, e.do(t, "GET", "/shop/orders-api", nil, "Access-Token", "Bearer from-caller"))
 	assert.Equal(t, "Bearer from-caller", got.Header.Get("Authorization"))
 	assert.Empty(t, got.Header.Values("Access-Token"))
+
+	// An empty Access-Token overrides nothing (as in Kyma): the configured credentials
+	// are sent, not an empty Authorization.
+	got = readEcho(t, e.do(t, "GET", "/shop/orders-api", nil, "Access-Token", ""))
+	assert.Equal(t, "Basic dTpw", got.Header.Get("Authorization"))
+	assert.Empty(t, got.Header.Values("Access-Token"))
 }
 
 func TestForwardedAndHopByHopHeaders(t *testing.T) {
