@@ -143,6 +143,9 @@ func parseJSON(data []byte) (any, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &Error{Document: -1, Reason: "malformed JSON: unexpected data after the document"}
 	}
+	if err := checkDuplicateKeys(data, false); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

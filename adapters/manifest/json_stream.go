@@ -16,6 +16,9 @@ func jsonDocuments(data []byte) ([]any, error) {
 		var v any
 		err := dec.Decode(&v)
 		if errors.Is(err, io.EOF) {
+			if err := checkDuplicateKeys(bytes.TrimPrefix(data, utf8BOM), true); err != nil {
+				return nil, err
+			}
 			return out, nil
 		}
 		if err != nil {
