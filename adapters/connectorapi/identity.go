@@ -71,6 +71,9 @@ func identityFromXFCC(el XFCCElement, roots *x509.CertPool) (certificate.Identit
 		if err != nil {
 			return id, fmt.Errorf("%w: Subject: %w", errXFCC, err)
 		}
+		if dn.Count("CN") > 1 {
+			return id, fmt.Errorf("%w: Subject has more than one CN", errXFCC)
+		}
 		id.CommonName = dn.Get("CN")
 		id.Subject = el.Subject
 	}

@@ -21,7 +21,8 @@ var errXFCC = errors.New("malformed X-Forwarded-Client-Cert")
 
 // XFCCElement is one element of an XFCC header: what one proxy says about one client
 // certificate. Values are as written, except that the quotes around quoted values are
-// removed; backslash escapes inside them are kept, so a Subject still parses as a DN.
+// removed and \" in them is unescaped; Subject keeps all its backslash escapes, \"
+// included, so that it parses as a DN.
 type XFCCElement struct {
 	By      string
 	Hash    string
@@ -37,6 +38,7 @@ type XFCCElement struct {
 // '=' inside are literal and '\"' does not end the value), and backslash-escaped
 // delimiters in unquoted values. Keys are case-insensitive; unknown keys are ignored.
 // Unlike Kyma's regex-and-split parser it never panics and reports malformed input.
+// Subject keeps its backslash escapes, \" included, for ParseDN.
 func ParseXFCC(v string) ([]XFCCElement, error) {
 	if len(v) > maxXFCCLength {
 		return nil, fmt.Errorf("%w: longer than %d bytes", errXFCC, maxXFCCLength)
@@ -83,9 +85,13 @@ func (p *xfccParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w: at offset %d: %s", errXFCC, p.i, fmt.Sprintf(format, args...))
 }
 
-// element parses pairs up to an unquoted ',' or the end.
+// element parses pairs up to an unquoted ',' or the end. A key other than URI and DNS
+// given twice is an error: which value would count is a guess.
 func (p *xfccParser) element() (XFCCElement, error) {
-	var el XFCCElement
+	var (
+		el   XFCCElement
+		seen = map[string]bool{}
+	)
 	for {
 		p.skipSpaces()
 		start := p.i
@@ -100,11 +106,19 @@ func (p *xfccParser) element() (XFCCElement, error) {
 			return el, p.errorf("empty key")
 		}
 		p.i++ // '='
-		val, err := p.value()
+		raw, err := p.value()
 		if err != nil {
 			return el, err
 		}
-		switch strings.ToLower(key) {
+		val := unescapeQuote(raw)
+		lower := strings.ToLower(key)
+		if lower != "uri" && lower != "dns" {
+			if seen[lower] {
+				return el, p.errorf("duplicate key %q", key)
+			}
+			seen[lower] = true
+		}
+		switch lower {
 		case "by":
 			el.By = val
 		case "hash":
@@ -114,7 +128,9 @@ func (p *xfccParser) element() (XFCCElement, error) {
 		case "chain":
 			el.Chain = val
 		case "subject":
-			el.Subject = val
+			// Kept escaped: Envoy prints the subject in RFC 2253 form, where a '"' in a
+			// value is already written \", which the DN parser understands.
+			el.Subject = raw
 		case "uri":
 			el.URI = append(el.URI, val)
 		case "dns":
@@ -147,7 +163,7 @@ func (p *xfccParser) value() (string, error) {
 			case '"':
 				v := p.s[start:p.i]
 				p.i++
-				return unescapeQuote(v), nil
+				return v, nil
 			}
 			p.i++
 		}

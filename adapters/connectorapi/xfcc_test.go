@@ -21,7 +21,7 @@ func TestParseXFCC(t *testing.T) {
 			}},
 		{"escaped comma in subject", `Hash=1;Subject="CN=app,O=Acme\, Inc."`,
 			[]XFCCElement{{Hash: "1", Subject: `CN=app,O=Acme\, Inc.`}}},
-		{"escaped quote in subject", `Subject="CN=a \"b\""`, []XFCCElement{{Subject: `CN=a "b"`}}},
+		{"escaped quote in subject", `Subject="CN=a \"b\"";By="x\"y"`, []XFCCElement{{Subject: `CN=a \"b\"`, By: `x"y`}}},
 		{"semicolon inside quotes", `Subject="CN=a;b";Hash=2`, []XFCCElement{{Subject: "CN=a;b", Hash: "2"}}},
 		{"lowercase keys and spaces", ` hash = 3 ; subject="CN=x" , hash=4`, []XFCCElement{{Hash: "3", Subject: "CN=x"}, {Hash: "4"}}},
 		{"multiple uri and dns", `URI=a;URI=b;DNS=x;DNS=y`, []XFCCElement{{URI: []string{"a", "b"}, DNS: []string{"x", "y"}}}},
@@ -51,6 +51,7 @@ func TestParseXFCCErrors(t *testing.T) {
 		"trailing comma":       "Hash=1,",
 		"quote in value":       `Hash=a"b`,
 		"empty key":            "=1",
+		"duplicate hash":       "Hash=1;hash=2",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseXFCC(in)
@@ -78,4 +79,28 @@ func FuzzParseXFCC(f *testing.F) {
 			_, _ = identityFromXFCC(el, nil)
 		}
 	})
+}
+
+func TestIdentitiesFromXFCC(t *testing.T) {
+	const fp = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	t.Run("escaped quote in a subject value", func(t *testing.T) {
+		// Envoy prints the subject in RFC 2253 form, where '"' is already escaped as \".
+		ids, err := identitiesFromXFCC(`Hash=`+fp+`;Subject="CN=app,O=Acme \"Best\""`, nil)
+		require.NoError(t, err)
+		require.Len(t, ids, 1)
+		assert.Equal(t, "app", ids[0].CommonName)
+	})
+	for name, in := range map[string]string{
+		// Which CN would count is a guess (Go takes the last, the DN string lists it first).
+		"two CNs":        `Hash=` + fp + `;Subject="CN=app-a,CN=app-b"`,
+		"two hashes":     `Hash=` + fp + `;Subject="CN=app-a";Hash=` + fp,
+		"two subjects":   `Hash=` + fp + `;Subject="CN=app-a";Subject="CN=app-b"`,
+		"two certs":      `Cert=a;Cert=b`,
+		"hash not a hex": `Hash=xyz;Subject="CN=app-a"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := identitiesFromXFCC(in, nil)
+			assert.ErrorIs(t, err, errXFCC)
+		})
+	}
 }
