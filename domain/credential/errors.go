@@ -3,6 +3,7 @@ package credential
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -24,6 +25,10 @@ type KeyError struct {
 }
 
 func (e *KeyError) Error() string {
+	if strings.HasPrefix(e.Key, "metadata.") {
+		// Not a data key: a field of the Secret object itself.
+		return fmt.Sprintf("%s: %s", e.Key, e.Reason)
+	}
 	if e.Secret == "" {
 		return fmt.Sprintf("key %q: %s", e.Key, e.Reason)
 	}
