@@ -3,6 +3,7 @@ package gateway
 import (
 	"io"
 	"net/http"
+	"time"
 )
 
 // authTransport injects credentials and the CSRF token into the outgoing request and
@@ -32,7 +33,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A rejected token or CSRF token: drop exactly the values used, fetch new ones and
 	// send once more. The caller's own Authorization (Access-Token) is kept.
-	drain(resp.Body)
+	drain(resp.Body, t.cfg.ProxyTimeout)
 	if st.accessToken == nil && b.tokens != nil {
 		b.tokens.cache.invalidate(tokGen)
 	}
@@ -94,8 +95,12 @@ func (t *authTransport) authorize(req *http.Request, st *reqState) (tokGen, csrf
 	return tokGen, csrfGen, nil
 }
 
-// drain reads a little of a discarded body so its connection can be reused.
-func drain(body io.ReadCloser) {
+// drain reads a little of a discarded body so its connection can be reused. A target
+// that stalls in the middle of it gets the connection closed after timeout, so the
+// retry is not held up indefinitely.
+func drain(body io.ReadCloser, timeout time.Duration) {
+	stop := time.AfterFunc(timeout, func() { _ = body.Close() })
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
+	stop.Stop()
 	_ = body.Close()
 }

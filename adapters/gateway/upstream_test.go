@@ -175,3 +175,43 @@ func TestTimeoutsAndStreaming(t *testing.T) {
 		}
 	})
 }
+
+// TestRetryDoesNotHangOnStalledRejection: the body of a rejected (401) answer is only
+// read to reuse the connection; a target that stalls in the middle of it must not hold
+// the request beyond the proxy timeout.
+func TestRetryDoesNotHangOnStalledRejection(t *testing.T) {
+	e := newEnv(t, func(c *gateway.Config) { c.ProxyTimeout = 300 * time.Millisecond })
+	stall := make(chan struct{})
+	var calls atomic.Int32
+	up := httptestServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte("partial"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		_, _ = w.Write([]byte(r.Header.Get("Authorization")))
+	}))
+	t.Cleanup(up.Close)
+	t.Cleanup(func() { close(stall) })
+	ts := &tokenServer{expiresIn: 3600}
+	tok := httptest.NewServer(ts)
+	t.Cleanup(tok.Close)
+	oauthSecret(e, t, "shop-oauth")
+	e.put(t, app("shop", up.URL, &application.Credentials{Type: application.CredentialOAuth, SecretName: "shop-oauth", AuthenticationURL: tok.URL}))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", e.standalone.URL+"/shop/orders-api", nil)
+	require.NoError(t, err)
+	start := time.Now()
+	resp, err := e.client.Do(req)
+	require.NoError(t, err, "the request hung on the discarded body")
+	assert.Equal(t, "Bearer token-2", body(t, resp))
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
