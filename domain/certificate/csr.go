@@ -52,6 +52,11 @@ func DecodeCSR(encoded string) (*x509.CertificateRequest, error) {
 	if err := CheckPublicKey(csr.PublicKey); err != nil {
 		return nil, err
 	}
+	switch csr.SignatureAlgorithm {
+	case x509.SHA1WithRSA, x509.ECDSAWithSHA1:
+		// crypto/x509 still verifies SHA-1 on CSRs (it refuses it on certificates).
+		return nil, csrErrorf(fmt.Sprintf("csr signature algorithm %s is not accepted; sign with SHA-256 or stronger", csr.SignatureAlgorithm))
+	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, csrErrorf("csr signature does not verify")
 	}

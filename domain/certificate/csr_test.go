@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -169,4 +170,21 @@ func TestValidateCSRSubjectMultiValuedRDN(t *testing.T) {
 	err = ValidateCSRSubject(csr, want)
 	require.ErrorIs(t, err, ErrInvalidCSR)
 	assert.Contains(t, err.Error(), "multi-valued")
+}
+
+// crypto/x509 still verifies SHA-1 signatures on CSRs; the connector does not accept them.
+func TestDecodeCSRRefusesSHA1(t *testing.T) {
+	testKeys(t)
+	for _, tc := range []struct {
+		key  crypto.Signer
+		algo x509.SignatureAlgorithm
+	}{{rsa2048, x509.SHA1WithRSA}, {p256, x509.ECDSAWithSHA1}} {
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+			Subject: DefaultSubject.ForApplication("app").Name(), SignatureAlgorithm: tc.algo,
+		}, tc.key)
+		require.NoError(t, err)
+		_, err = DecodeCSR(encodeCSR(der))
+		require.ErrorIs(t, err, ErrInvalidCSR, tc.algo.String())
+		assert.Contains(t, err.Error(), "signature algorithm "+tc.algo.String()+" is not accepted")
+	}
 }
