@@ -1,7 +1,12 @@
 package connectorapi_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,4 +64,60 @@ func TestUndeliverableEventIsBadRequest(t *testing.T) {
 			assert.Contains(t, r.body, tc.want)
 		})
 	}
+}
+
+// Of simultaneous requests with one token exactly one succeeds, for both token-secured
+// steps.
+func TestTokenSingleUseUnderConcurrency(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.createApp(application.Application{Name: "app-a"})
+	race := func(n int, do func() int) map[int]int {
+		var (
+			mu     sync.Mutex
+			wg     sync.WaitGroup
+			counts = map[int]int{}
+			start  = make(chan struct{})
+		)
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				status := do()
+				mu.Lock()
+				counts[status]++
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return counts
+	}
+	tok := e.token("app-a")
+	counts := race(16, func() int { return send(t, e.connectorHC, http.MethodGet, tok.URL, nil, "").status })
+	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusForbidden: 15}, counts)
+
+	info, err := client.SigningInfo(t.Context(), e.connectorHC, e.token("app-a").URL)
+	require.NoError(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	csr, err := client.NewCSR(key, info.Certificate.Subject)
+	require.NoError(t, err)
+	counts = race(16, func() int {
+		return send(t, e.connectorHC, http.MethodPost, info.CSRURL, nil, `{"csr":"`+csr+`"}`).status
+	})
+	assert.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusForbidden: 15}, counts)
+}
+
+// A certificate renews only itself: a CSR for another Application is refused.
+func TestRenewalCannotChangeTheCN(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.createApp(application.Application{Name: "app-a"})
+	e.createApp(application.Application{Name: "app-b"})
+	creds, hc := e.connect("app-a")
+	other := strings.Replace(creds.Info.Certificate.Subject, "CN=app-a", "CN=app-b", 1)
+	_, err := creds.Renew(t.Context(), hc, e.mtlsURL+"/v1/applications/certificates/renewals", other, client.KeyECDSAP256)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "400")
+	assert.Contains(t, err.Error(), `subject CN is "app-b", want "app-a"`)
 }
