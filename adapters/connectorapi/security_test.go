@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -120,4 +121,38 @@ func TestRenewalCannotChangeTheCN(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "400")
 	assert.Contains(t, err.Error(), `subject CN is "app-b", want "app-a"`)
+}
+
+// Delivery failures map to 504 (eventing too slow), 502 (unreachable or 5xx) and the
+// eventing 4xx itself, on both event shapes.
+func TestEventingTimeoutAndRejection(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Ce-Id") == "reject" {
+			http.Error(w, "bad event", http.StatusUnprocessableEntity)
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	e := newEnv(t, envOptions{eventingURL: slow.URL}) // the forwarder waits 2 s
+	e.createApp(application.Application{Name: "app-a"})
+	_, hc := e.connect("app-a")
+
+	r := send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil, legacyEvent)
+	assert.Equal(t, http.StatusGatewayTimeout, r.status, r.body)
+	assert.Contains(t, r.body, `"status":504`)
+	ce := http.Header{"Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}
+	ce.Set("Ce-Id", "slow")
+	r = send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v2/events", ce, `{}`)
+	assert.Equal(t, http.StatusGatewayTimeout, r.status, r.body)
+	assert.Contains(t, r.body, `"code":504`)
+	ce.Set("Ce-Id", "reject")
+	r = send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v2/events", ce, `{}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.body)
+	assert.Empty(t, r.header.Get("Target-System-Status"))
 }
