@@ -81,6 +81,10 @@ func deliveryStatus(de *event.DeliveryError) (int, string) {
 	switch {
 	case de.Timeout:
 		return http.StatusGatewayTimeout, "eventing did not answer in time"
+	case de.StatusCode == http.StatusUnauthorized || de.StatusCode == http.StatusForbidden || de.StatusCode == http.StatusProxyAuthRequired:
+		// Eventing refusing appconnector itself is a configuration fault here, not the
+		// client's: passing 401/403 on would read as the client's certificate failing.
+		return http.StatusBadGateway, fmt.Sprintf("eventing refused appconnector's request with status %d", de.StatusCode)
 	case de.StatusCode >= 400 && de.StatusCode < 500:
 		return de.StatusCode, fmt.Sprintf("eventing rejected the event with status %d", de.StatusCode)
 	case de.StatusCode != 0:

@@ -132,6 +132,10 @@ func TestEventingTimeoutAndRejection(t *testing.T) {
 			http.Error(w, "bad event", http.StatusUnprocessableEntity)
 			return
 		}
+		if r.Header.Get("Ce-Id") == "unauthorised" {
+			http.Error(w, "who are you", http.StatusForbidden)
+			return
+		}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -155,4 +159,8 @@ func TestEventingTimeoutAndRejection(t *testing.T) {
 	r = send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v2/events", ce, `{}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.body)
 	assert.Empty(t, r.header.Get("Target-System-Status"))
+	ce.Set("Ce-Id", "unauthorised")
+	r = send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v2/events", ce, `{}`)
+	assert.Equal(t, http.StatusBadGateway, r.status, r.body)
+	assert.Contains(t, r.body, "eventing refused appconnector's request with status 403")
 }
