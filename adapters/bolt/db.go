@@ -185,3 +185,32 @@ func checkCtx(ctx context.Context, op string) error {
 	}
 	return nil
 }
+
+// deleteWhere deletes, in one write transaction, every record of bucket for which match
+// says so, and returns how many it deleted. An error from match aborts the whole purge.
+func (db *DB) deleteWhere(bucket []byte, match func(k, v []byte) (bool, error)) (int, error) {
+	n := 0
+	err := db.update(func(tx *bbolt.Tx) (func(), error) {
+		b := tx.Bucket(bucket)
+		var doomed [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			ok, err := match(k, v)
+			if ok {
+				// Keys are only valid inside ForEach; copy before deleting after it.
+				doomed = append(doomed, append([]byte(nil), k...))
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range doomed {
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+		}
+		n = len(doomed)
+		return nil, nil
+	})
+	return n, err
+}

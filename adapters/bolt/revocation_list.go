@@ -101,30 +101,12 @@ func (l *RevocationList) List(context.Context) ([]certificate.Revocation, error)
 
 // Purge implements ports.RevocationList.
 func (l *RevocationList) Purge(_ context.Context, now time.Time) (int, error) {
-	n := 0
-	err := l.db.update(func(tx *bbolt.Tx) (func(), error) {
-		b := tx.Bucket(bucketRevocations)
-		var expired [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			r, err := decodeRevocation(k, v)
-			if err != nil {
-				return err // keep what cannot be read: dropping a revocation is unsafe
-			}
-			if r.Expired(now) {
-				expired = append(expired, append([]byte(nil), k...))
-			}
-			return nil
-		})
+	n, err := l.db.deleteWhere(bucketRevocations, func(k, v []byte) (bool, error) {
+		r, err := decodeRevocation(k, v)
 		if err != nil {
-			return nil, err
+			return false, err // keep what cannot be read: dropping a revocation is unsafe
 		}
-		for _, k := range expired {
-			if err := b.Delete(k); err != nil {
-				return nil, err
-			}
-		}
-		n = len(expired)
-		return nil, nil
+		return r.Expired(now), nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purge revocations: %w", err)

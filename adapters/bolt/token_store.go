@@ -104,31 +104,12 @@ func (s *TokenStore) Consume(_ context.Context, d pairing.Digest, now time.Time)
 
 // Purge implements ports.TokenStore.
 func (s *TokenStore) Purge(_ context.Context, now time.Time) (int, error) {
-	n := 0
-	err := s.db.update(func(tx *bbolt.Tx) (func(), error) {
-		n = 0
-		b := tx.Bucket(bucketTokens)
-		var expired [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			var d pairing.Digest
-			copy(d[:], k)
-			tok, err := decodeToken(d, v)
-			if err != nil || tok.Expired(now) {
-				// An undecodable entry can never be used; drop it with the expired ones.
-				expired = append(expired, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range expired {
-			if err := b.Delete(k); err != nil {
-				return nil, err
-			}
-		}
-		n = len(expired)
-		return nil, nil
+	n, err := s.db.deleteWhere(bucketTokens, func(k, v []byte) (bool, error) {
+		var d pairing.Digest
+		copy(d[:], k)
+		tok, err := decodeToken(d, v)
+		// An undecodable entry can never be used; drop it with the expired ones.
+		return err != nil || tok.Expired(now), nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purge tokens: %w", err)
