@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/appconnector/appconnector/adapters/ca"
@@ -262,7 +264,7 @@ func BenchmarkSignCSR(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				resp, err := hc.Post(srv.URL+connectorapi.PathCertificates+"?token="+tok.Secret, "application/json", strings.NewReader(body))
+				resp, err := hc.Post(srv.URL+schema.PathCertificates+"?token="+tok.Secret, "application/json", strings.NewReader(body))
 				if err != nil {
 					b.Fatal(err)
 				}

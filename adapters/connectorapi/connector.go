@@ -3,6 +3,8 @@ package connectorapi
 import (
 	"net/http"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/appconnector/appconnector/domain/certificate"
@@ -18,16 +20,16 @@ func (h *handlers) signingInfo(c echo.Context) error {
 		return err
 	}
 	eventsInfo, events, metadata := h.cfg.appURLs(info.Application)
-	return writeJSON(c, http.StatusOK, CSRInfoResponse{
-		CSRURL: h.cfg.ConnectorURL + PathCertificates + "?token=" + info.Next.Secret,
-		API: APIURLs{
+	return writeJSON(c, http.StatusOK, schema.CSRInfoResponse{
+		CSRURL: h.cfg.ConnectorURL + schema.PathCertificates + "?token=" + info.Next.Secret,
+		API: schema.APIURLs{
 			EventsInfoURL:   eventsInfo,
 			EventsURL:       events,
 			MetadataURL:     metadata,
-			InfoURL:         h.cfg.MTLSURL + PathManagementInfo,
-			CertificatesURL: h.cfg.ConnectorURL + PathCertificates,
+			InfoURL:         h.cfg.MTLSURL + schema.PathManagementInfo,
+			CertificatesURL: h.cfg.ConnectorURL + schema.PathCertificates,
 		},
-		Certificate: CertInfo{Subject: info.Subject.String(), KeyAlgorithm: info.KeyAlgorithm},
+		Certificate: schema.CertInfo{Subject: info.Subject.String(), KeyAlgorithm: info.KeyAlgorithm},
 	})
 }
 
@@ -36,7 +38,7 @@ func (h *handlers) signCSR(c echo.Context) error {
 	if token == "" {
 		return echo.NewHTTPError(http.StatusForbidden, msgTokenMissing)
 	}
-	var req CSRRequest
+	var req schema.CSRRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
@@ -65,16 +67,16 @@ func (h *handlers) managementInfo(c echo.Context) error {
 		return err
 	}
 	eventsInfo, events, metadata := h.cfg.appURLs(info.Application)
-	return writeJSON(c, http.StatusOK, ManagementInfoResponse{
-		ClientIdentity: ClientIdentity{Application: info.Application},
-		URLs: ManagementURLs{
+	return writeJSON(c, http.StatusOK, schema.ManagementInfoResponse{
+		ClientIdentity: schema.ClientIdentity{Application: info.Application},
+		URLs: schema.ManagementURLs{
 			EventsInfoURL: eventsInfo,
 			EventsURL:     events,
 			MetadataURL:   metadata,
-			RenewCertURL:  h.cfg.MTLSURL + PathRenewals,
-			RevokeCertURL: h.cfg.MTLSURL + PathRevocations,
+			RenewCertURL:  h.cfg.MTLSURL + schema.PathRenewals,
+			RevokeCertURL: h.cfg.MTLSURL + schema.PathRevocations,
 		},
-		Certificate:          CertInfo{Subject: info.Subject.String(), KeyAlgorithm: info.KeyAlgorithm},
+		Certificate:          schema.CertInfo{Subject: info.Subject.String(), KeyAlgorithm: info.KeyAlgorithm},
 		CertificateExpiresAt: formatTime(info.CertificateExpiresAt),
 	})
 }
@@ -84,7 +86,7 @@ func (h *handlers) renew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req CSRRequest
+	var req schema.CSRRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}

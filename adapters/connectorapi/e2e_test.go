@@ -11,8 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
-	"github.com/appconnector/appconnector/app/metadata"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +20,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/app/metadata"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/stretchr/testify/assert"
@@ -173,7 +175,7 @@ func (e *env) createApp(app application.Application) {
 	require.NoError(e.t, err)
 }
 
-func (e *env) token(app string) connectorapi.TokenResponse {
+func (e *env) token(app string) schema.TokenResponse {
 	e.t.Helper()
 	tok, err := e.mgmt.IssueToken(e.t.Context(), app)
 	require.NoError(e.t, err)
@@ -233,14 +235,14 @@ func TestEndToEnd(t *testing.T) {
 
 	// token -> info -> key + CSR -> certificate, all through the client package.
 	tok := e.token("app-a")
-	assert.True(t, strings.HasPrefix(tok.URL, e.connectorURL+connectorapi.PathSigningInfo+"?token="))
+	assert.True(t, strings.HasPrefix(tok.URL, e.connectorURL+schema.PathSigningInfo+"?token="))
 	info, err := client.SigningInfo(ctx, e.connectorHC, tok.URL)
 	require.NoError(t, err)
 	assert.Equal(t, "O=Organization,OU=OrgUnit,L=Waldorf,ST=Waldorf,C=DE,CN=app-a", info.Certificate.Subject)
 	assert.Equal(t, "rsa2048", info.Certificate.KeyAlgorithm)
 	assert.Equal(t, e.mtlsURL+"/app-a/v1/events", info.API.EventsURL)
-	assert.Equal(t, e.mtlsURL+connectorapi.PathManagementInfo, info.API.InfoURL)
-	assert.Equal(t, e.connectorURL+connectorapi.PathCertificates, info.API.CertificatesURL)
+	assert.Equal(t, e.mtlsURL+schema.PathManagementInfo, info.API.InfoURL)
+	assert.Equal(t, e.connectorURL+schema.PathCertificates, info.API.CertificatesURL)
 
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
@@ -249,7 +251,7 @@ func TestEndToEnd(t *testing.T) {
 	r := send(t, e.connectorHC, http.MethodPost, info.CSRURL, nil, `{"csr":"`+csr+`"}`)
 	require.Equal(t, http.StatusCreated, r.status, r.body)
 	assert.Equal(t, "application/json;charset=UTF-8", r.header.Get("Content-Type"))
-	var certResp connectorapi.CSRResponse
+	var certResp schema.CSRResponse
 	require.NoError(t, json.Unmarshal([]byte(r.body), &certResp))
 	clientPEM, err := base64.StdEncoding.DecodeString(certResp.ClientCRT)
 	require.NoError(t, err)
@@ -286,8 +288,8 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "app-a", mi.ClientIdentity.Application)
 	assert.Equal(t, info.Certificate.Subject, mi.Certificate.Subject)
-	assert.Equal(t, e.mtlsURL+connectorapi.PathRenewals, mi.URLs.RenewCertURL)
-	assert.Equal(t, e.mtlsURL+connectorapi.PathRevocations, mi.URLs.RevokeCertURL)
+	assert.Equal(t, e.mtlsURL+schema.PathRenewals, mi.URLs.RenewCertURL)
+	assert.Equal(t, e.mtlsURL+schema.PathRevocations, mi.URLs.RevokeCertURL)
 
 	r = send(t, hc, http.MethodPost, mi.URLs.EventsURL, nil, legacyEvent)
 	require.Equal(t, http.StatusOK, r.status, r.body)
@@ -371,10 +373,10 @@ func TestTokens(t *testing.T) {
 		assert.Contains(t, r.body, "expired")
 	})
 	t.Run("missing and garbage", func(t *testing.T) {
-		r := send(t, e.connectorHC, http.MethodGet, e.connectorURL+connectorapi.PathSigningInfo, nil, "")
+		r := send(t, e.connectorHC, http.MethodGet, e.connectorURL+schema.PathSigningInfo, nil, "")
 		assert.Equal(t, http.StatusForbidden, r.status)
 		assert.JSONEq(t, `{"code":403,"error":"Token not provided."}`, r.body)
-		r = send(t, e.connectorHC, http.MethodGet, e.connectorURL+connectorapi.PathSigningInfo+"?token=%00%ff", nil, "")
+		r = send(t, e.connectorHC, http.MethodGet, e.connectorURL+schema.PathSigningInfo+"?token=%00%ff", nil, "")
 		assert.Equal(t, http.StatusForbidden, r.status)
 	})
 	t.Run("unknown application", func(t *testing.T) {
@@ -548,7 +550,7 @@ func TestValidator(t *testing.T) {
 
 func TestMTLSRequiresClientCertificate(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	_, err := e.connectorHC.Get(e.mtlsURL + connectorapi.PathManagementInfo)
+	_, err := e.connectorHC.Get(e.mtlsURL + schema.PathManagementInfo)
 	assert.Error(t, err, "the handshake fails without a client certificate")
 
 	// A certificate from another CA is refused too.
@@ -561,7 +563,7 @@ func TestMTLSRequiresClientCertificate(t *testing.T) {
 	require.NoError(t, err)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: e.ca.Pool(), Certificates: []tls.Certificate{{Certificate: [][]byte{issued.Certificate.Raw}, PrivateKey: key}}}
-	_, err = (&http.Client{Transport: tr}).Get(e.mtlsURL + connectorapi.PathManagementInfo)
+	_, err = (&http.Client{Transport: tr}).Get(e.mtlsURL + schema.PathManagementInfo)
 	assert.Error(t, err)
 }
 

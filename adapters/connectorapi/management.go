@@ -5,11 +5,12 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/domain/certificate"
-	"github.com/appconnector/appconnector/domain/event"
 	"github.com/appconnector/appconnector/ports"
 )
 
@@ -23,13 +24,6 @@ const (
 // token). It satisfies httpapi.Routes.
 type ManagementRoutes struct {
 	h *handlers
-}
-
-// EventList is the answer of GET /v1/events. Next is the sequence number to pass as
-// ?after= to get the following page (the last returned, or the given after).
-type EventList struct {
-	Events []event.Record `json:"events"`
-	Next   uint64         `json:"next"`
 }
 
 // NewManagementRoutes returns the management routes.
@@ -56,7 +50,7 @@ func (m *ManagementRoutes) Register(g *echo.Group) {
 		}
 		return m.token(c, app)
 	})
-	g.POST(PathRevocations, m.revoke)
+	g.POST(schema.PathRevocations, m.revoke)
 	g.GET("/v1/events", m.events)
 }
 
@@ -65,7 +59,7 @@ func (m *ManagementRoutes) token(c echo.Context, app string) error {
 	if err != nil {
 		return asEchoError(err)
 	}
-	return writeJSON(c, http.StatusCreated, TokenResponse{
+	return writeJSON(c, http.StatusCreated, schema.TokenResponse{
 		URL:       m.h.cfg.tokenURL(tok.Secret),
 		Token:     tok.Secret,
 		ExpiresAt: formatTime(tok.ExpiresAt),
@@ -73,7 +67,7 @@ func (m *ManagementRoutes) token(c echo.Context, app string) error {
 }
 
 func (m *ManagementRoutes) revoke(c echo.Context) error {
-	var req RevocationRequest
+	var req schema.RevocationRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
@@ -114,5 +108,5 @@ func (m *ManagementRoutes) events(c echo.Context) error {
 	if len(recs) > 0 {
 		next = recs[len(recs)-1].Seq
 	}
-	return writeJSON(c, http.StatusOK, EventList{Events: recs, Next: next})
+	return writeJSON(c, http.StatusOK, schema.EventList{Events: recs, Next: next})
 }

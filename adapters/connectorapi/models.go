@@ -4,94 +4,13 @@ import (
 	"encoding/base64"
 	"net/url"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
 	"github.com/appconnector/appconnector/domain/certificate"
 )
 
-// Paths of the connector APIs.
-const (
-	PathSigningInfo    = "/v1/applications/signingRequests/info"
-	PathCertificates   = "/v1/applications/certificates"
-	PathManagementInfo = "/v1/applications/management/info"
-	PathRenewals       = "/v1/applications/certificates/renewals"
-	PathRevocations    = "/v1/applications/certificates/revocations"
-)
-
-// TokenResponse is the answer to a token request (Kyma's tokenResponse, plus expiresAt).
-type TokenResponse struct {
-	URL       string `json:"url"`
-	Token     string `json:"token"`
-	ExpiresAt string `json:"expiresAt,omitempty"`
-}
-
-// CertInfo describes the certificate a client must request.
-type CertInfo struct {
-	Subject      string `json:"subject"`
-	Extensions   string `json:"extensions"`
-	KeyAlgorithm string `json:"key-algorithm"`
-}
-
-// APIURLs are the URLs of the signing-request info.
-type APIURLs struct {
-	EventsInfoURL   string `json:"eventsInfoUrl"`
-	EventsURL       string `json:"eventsUrl"`
-	MetadataURL     string `json:"metadataUrl"`
-	InfoURL         string `json:"infoUrl"`
-	CertificatesURL string `json:"certificatesUrl"`
-}
-
-// CSRInfoResponse is the answer of GET /v1/applications/signingRequests/info.
-type CSRInfoResponse struct {
-	CSRURL      string   `json:"csrUrl"`
-	API         APIURLs  `json:"api"`
-	Certificate CertInfo `json:"certificate"`
-}
-
-// CSRRequest is the body of certificate and renewal requests.
-type CSRRequest struct {
-	CSR string `json:"csr"`
-}
-
-// CSRResponse carries the issued certificate, base64 of PEM: crt = client + CA chain.
-type CSRResponse struct {
-	CRT       string `json:"crt"`
-	ClientCRT string `json:"clientCrt"`
-	CACRT     string `json:"caCrt"`
-}
-
-// ClientIdentity names the Application of a client certificate.
-type ClientIdentity struct {
-	Application string `json:"application"`
-	Group       string `json:"group,omitempty"`
-	Tenant      string `json:"tenant,omitempty"`
-}
-
-// ManagementURLs are the URLs of the management info.
-type ManagementURLs struct {
-	EventsInfoURL string `json:"eventsInfoUrl"`
-	EventsURL     string `json:"eventsUrl"`
-	MetadataURL   string `json:"metadataUrl"`
-	RenewCertURL  string `json:"renewCertUrl"`
-	RevokeCertURL string `json:"revokeCertUrl"`
-}
-
-// ManagementInfoResponse is the answer of GET /v1/applications/management/info.
-type ManagementInfoResponse struct {
-	ClientIdentity ClientIdentity `json:"clientIdentity"`
-	URLs           ManagementURLs `json:"urls"`
-	Certificate    CertInfo       `json:"certificate"`
-	// CertificateExpiresAt is the presented certificate's expiry (RFC 3339); an
-	// addition to Kyma's shape that lets clients schedule renewal.
-	CertificateExpiresAt string `json:"certificateExpiresAt,omitempty"`
-}
-
-// RevocationRequest is the body of the management revocation (Kyma's internal API).
-type RevocationRequest struct {
-	Hash string `json:"hash"`
-}
-
-func csrResponse(i certificate.Issued) CSRResponse {
+func csrResponse(i certificate.Issued) schema.CSRResponse {
 	enc := base64.StdEncoding.EncodeToString
-	return CSRResponse{CRT: enc(i.ChainPEM()), ClientCRT: enc(i.ClientPEM()), CACRT: enc(i.CAPEM())}
+	return schema.CSRResponse{CRT: enc(i.ChainPEM()), ClientCRT: enc(i.ClientPEM()), CACRT: enc(i.CAPEM())}
 }
 
 func (c Config) appURLs(app string) (eventsInfo, events, metadata string) {
@@ -100,5 +19,5 @@ func (c Config) appURLs(app string) (eventsInfo, events, metadata string) {
 }
 
 func (c Config) tokenURL(token string) string {
-	return c.ConnectorURL + PathSigningInfo + "?token=" + url.QueryEscape(token)
+	return c.ConnectorURL + schema.PathSigningInfo + "?token=" + url.QueryEscape(token)
 }

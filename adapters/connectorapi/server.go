@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/appconnector/appconnector/app/connector"
@@ -73,8 +75,8 @@ func NewConnectorHandler(cfg Config, svc *connector.Service, logger *slog.Logger
 		return nil, err
 	}
 	e := h.newEcho()
-	e.GET(PathSigningInfo, h.signingInfo)
-	e.POST(PathCertificates, h.signCSR)
+	e.GET(schema.PathSigningInfo, h.signingInfo)
+	e.POST(schema.PathCertificates, h.signCSR)
 	return e, nil
 }
 
@@ -89,9 +91,9 @@ func NewMTLSHandler(cfg Config, svc *connector.Service, logger *slog.Logger, app
 		return nil, err
 	}
 	e := h.newEcho()
-	e.GET(PathManagementInfo, h.managementInfo)
-	e.POST(PathRenewals, h.renew)
-	e.POST(PathRevocations, h.revoke)
+	e.GET(schema.PathManagementInfo, h.managementInfo)
+	e.POST(schema.PathRenewals, h.renew)
+	e.POST(schema.PathRevocations, h.revoke)
 	h.eventRoutes(e, h.tlsIdentities)
 	h.mountAppRoutes(e, appRoutes)
 	return e, nil

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 
-	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/httperr"
 	appgw "github.com/appconnector/appconnector/app/gateway"
 	"github.com/appconnector/appconnector/domain/application"
 	dgw "github.com/appconnector/appconnector/domain/gateway"

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/httperr"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
 )
 

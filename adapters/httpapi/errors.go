@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/httperr"
 	"github.com/appconnector/appconnector/adapters/manifest"
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"

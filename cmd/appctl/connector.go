@@ -14,9 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/spf13/cobra"
 
-	"github.com/appconnector/appconnector/adapters/connectorapi"
 	connclient "github.com/appconnector/appconnector/adapters/connectorapi/client"
 	"github.com/appconnector/appconnector/ports"
 )
@@ -198,7 +199,7 @@ func signingInfoURL(token, connectorURL string) (string, error) {
 	if connectorURL == "" {
 		return "", fmt.Errorf("--token is a bare token: pass --connector-url (or %s), or the URL appctl token prints", envConnectorURL)
 	}
-	return strings.TrimRight(connectorURL, "/") + connectorapi.PathSigningInfo + "?token=" + url.QueryEscape(token), nil
+	return strings.TrimRight(connectorURL, "/") + schema.PathSigningInfo + "?token=" + url.QueryEscape(token), nil
 }
 
 func newRenewCmd(g *globals) *cobra.Command {

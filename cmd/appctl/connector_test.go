@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -104,7 +106,7 @@ func TestConnectFlow(t *testing.T) {
 	r := s.appctl(t, "token", "orders-app", "-o", "url")
 	require.Equal(t, 0, r.code, r.stderr)
 	tokenURL := strings.TrimSpace(r.stdout)
-	assert.True(t, strings.HasPrefix(tokenURL, s.connectorURL+connectorapi.PathSigningInfo+"?token="))
+	assert.True(t, strings.HasPrefix(tokenURL, s.connectorURL+schema.PathSigningInfo+"?token="))
 
 	dir := filepath.Join(t.TempDir(), "certs")
 	r = s.appctl(t, "connect", "--token", tokenURL, "--out", dir, "--key-type", "ecdsa-p256")
@@ -127,7 +129,7 @@ func TestConnectFlow(t *testing.T) {
 	assert.Contains(t, r.stdout, "ordersapp.order.created.v1")
 	r = s.appctl(t, "events", "-o", "json", "--app", "orders-app")
 	require.Equal(t, 0, r.code, r.stderr)
-	var list connectorapi.EventList
+	var list schema.EventList
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
 	require.Len(t, list.Events, 1)
 
@@ -149,7 +151,7 @@ func TestConnectWithBareTokenAndErrors(t *testing.T) {
 	s := newConnectorServer(t)
 	r := s.appctl(t, "token", "orders-app", "-o", "json")
 	require.Equal(t, 0, r.code, r.stderr)
-	var tok connectorapi.TokenResponse
+	var tok schema.TokenResponse
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &tok))
 
 	r = s.appctl(t, "connect", "--token", tok.Token, "--out", t.TempDir())
@@ -174,7 +176,7 @@ func TestConnectWithBareTokenAndErrors(t *testing.T) {
 
 	// Without the CA (an empty data dir) the connector's certificate is not trusted.
 	r = runAppctl(t, "", "--server", s.mgmtURL, "--token", testToken, "--data-dir", t.TempDir(),
-		"connect", "--token", s.connectorURL+connectorapi.PathSigningInfo+"?token=x", "--out", t.TempDir())
+		"connect", "--token", s.connectorURL+schema.PathSigningInfo+"?token=x", "--out", t.TempDir())
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "certificate")
 }

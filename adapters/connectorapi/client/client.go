@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/httperr"
 )
 
 // maxResponse bounds what is read of one answer.

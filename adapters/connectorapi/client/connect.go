@@ -16,7 +16,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/appconnector/appconnector/adapters/connectorapi"
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/appconnector/appconnector/domain/certificate"
 )
 
@@ -37,7 +38,7 @@ type Credentials struct {
 	ChainPEM  []byte
 	CAPEM     []byte
 	// Info is the signing-request info the certificate was requested with.
-	Info connectorapi.CSRInfoResponse
+	Info schema.CSRInfoResponse
 }
 
 // GenerateKey makes a private key of the given type (KeyRSA2048 when empty).
@@ -79,8 +80,8 @@ func NewCSR(key crypto.Signer, subject string) (string, error) {
 }
 
 // SigningInfo fetches the signing-request info; infoURL carries the one-time token.
-func SigningInfo(ctx context.Context, hc *http.Client, infoURL string) (connectorapi.CSRInfoResponse, error) {
-	var info connectorapi.CSRInfoResponse
+func SigningInfo(ctx context.Context, hc *http.Client, infoURL string) (schema.CSRInfoResponse, error) {
+	var info schema.CSRInfoResponse
 	err := do(ctx, hc, http.MethodGet, infoURL, nil, nil, &info)
 	return info, err
 }
@@ -100,14 +101,14 @@ func Connect(ctx context.Context, hc *http.Client, infoURL, keyType string) (*Cr
 	if err != nil {
 		return nil, err
 	}
-	var resp connectorapi.CSRResponse
-	if err := do(ctx, hc, http.MethodPost, info.CSRURL, nil, connectorapi.CSRRequest{CSR: csr}, &resp); err != nil {
+	var resp schema.CSRResponse
+	if err := do(ctx, hc, http.MethodPost, info.CSRURL, nil, schema.CSRRequest{CSR: csr}, &resp); err != nil {
 		return nil, fmt.Errorf("request certificate: %w", err)
 	}
 	return credentialsFrom(key, resp, info)
 }
 
-func credentialsFrom(key crypto.Signer, resp connectorapi.CSRResponse, info connectorapi.CSRInfoResponse) (*Credentials, error) {
+func credentialsFrom(key crypto.Signer, resp schema.CSRResponse, info schema.CSRInfoResponse) (*Credentials, error) {
 	c := &Credentials{Key: key, Info: info}
 	for _, f := range []struct {
 		name string
@@ -177,8 +178,8 @@ func (c *Credentials) HTTPClient() (*http.Client, error) {
 }
 
 // ManagementInfo calls GET management/info with the client certificate.
-func ManagementInfo(ctx context.Context, hc *http.Client, infoURL string) (connectorapi.ManagementInfoResponse, error) {
-	var out connectorapi.ManagementInfoResponse
+func ManagementInfo(ctx context.Context, hc *http.Client, infoURL string) (schema.ManagementInfoResponse, error) {
+	var out schema.ManagementInfoResponse
 	err := do(ctx, hc, http.MethodGet, infoURL, nil, nil, &out)
 	return out, err
 }
@@ -194,8 +195,8 @@ func (c *Credentials) Renew(ctx context.Context, hc *http.Client, renewURL, subj
 	if err != nil {
 		return nil, err
 	}
-	var resp connectorapi.CSRResponse
-	if err := do(ctx, hc, http.MethodPost, renewURL, nil, connectorapi.CSRRequest{CSR: csr}, &resp); err != nil {
+	var resp schema.CSRResponse
+	if err := do(ctx, hc, http.MethodPost, renewURL, nil, schema.CSRRequest{CSR: csr}, &resp); err != nil {
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
 	return credentialsFrom(key, resp, c.Info)

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/appconnector/appconnector/adapters/connectorapi"
+	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
+
 	"github.com/appconnector/appconnector/ports"
 )
 
@@ -36,14 +37,14 @@ func (m *Management) header() http.Header {
 }
 
 // IssueToken asks for a one-time token for the Application.
-func (m *Management) IssueToken(ctx context.Context, app string) (connectorapi.TokenResponse, error) {
-	var out connectorapi.TokenResponse
+func (m *Management) IssueToken(ctx context.Context, app string) (schema.TokenResponse, error) {
+	var out schema.TokenResponse
 	err := do(ctx, m.hc, http.MethodPost, m.base+"/v1/applications/"+url.PathEscape(app)+"/tokens", m.header(), nil, &out)
 	return out, err
 }
 
 // Events reads the embedded event log.
-func (m *Management) Events(ctx context.Context, q ports.EventQuery) (connectorapi.EventList, error) {
+func (m *Management) Events(ctx context.Context, q ports.EventQuery) (schema.EventList, error) {
 	v := url.Values{}
 	if q.Application != "" {
 		v.Set("application", q.Application)
@@ -58,12 +59,12 @@ func (m *Management) Events(ctx context.Context, q ports.EventQuery) (connectora
 	if len(v) > 0 {
 		u += "?" + v.Encode()
 	}
-	var out connectorapi.EventList
+	var out schema.EventList
 	err := do(ctx, m.hc, http.MethodGet, u, m.header(), nil, &out)
 	return out, err
 }
 
 // RevokeHash revokes a certificate by its SHA-256 fingerprint.
 func (m *Management) RevokeHash(ctx context.Context, hash string) error {
-	return do(ctx, m.hc, http.MethodPost, m.base+connectorapi.PathRevocations, m.header(), connectorapi.RevocationRequest{Hash: hash}, nil)
+	return do(ctx, m.hc, http.MethodPost, m.base+schema.PathRevocations, m.header(), schema.RevocationRequest{Hash: hash}, nil)
 }

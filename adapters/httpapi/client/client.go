@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/httperr"
 )
 
 // maxResponse bounds what the client reads of one response.

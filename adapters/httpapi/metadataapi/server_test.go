@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/appconnector/appconnector/adapters/httpapi/httperr"
+	"github.com/appconnector/appconnector/adapters/httperr"
 	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/domain/application"
