@@ -59,6 +59,16 @@ bench: ## Run the Go benchmarks and the gateway load test on loopback (docs/perf
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
 	$(GO) run ./cmd/gatewaybench
 
+IMAGE ?= appconnector:dev
+
+.PHONY: image
+image: ## Build the container image $(IMAGE) (needs a Docker engine).
+	docker build -t $(IMAGE) .
+
+.PHONY: realservers
+realservers: ## Build (once, cached under $$HOME) etcd, kube-apiserver, Vault and helm for the integration tests.
+	hack/realservers.sh
+
 .PHONY: clean
 clean: ## Remove build output (not the data dir).
 	rm -rf $(BIN)
