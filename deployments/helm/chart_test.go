@@ -1,0 +1,145 @@
+// Package helm_test checks the chart with the real helm (built by hack/realservers.sh):
+// lint, render, and the properties the chart promises (restricted pods, least-privilege RBAC).
+package helm_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/appconnector/appconnector/internal/realservers"
+)
+
+const chartDir = "appconnector"
+
+func helm(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := realservers.Binary(t, "helm")
+	cmd := exec.Command(bin, args...)
+	// helm keeps caches and config under $HOME; keep the test's own.
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home, "HELM_DATA_HOME="+home)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Run(), "helm %s: %s%s", strings.Join(args, " "), out.String(), errb.String())
+	return out.String()
+}
+
+// Render returns the chart's objects for the values given as --set pairs.
+func Render(t *testing.T, sets ...string) []map[string]any {
+	t.Helper()
+	args := []string{"template", "rel", chartDir, "--namespace", "appconnector-system"}
+	for _, s := range sets {
+		args = append(args, "--set", s)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(helm(t, args...)))
+	var objs []map[string]any
+	for {
+		var o map[string]any
+		err := dec.Decode(&o)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		if o != nil {
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
+func TestLint(t *testing.T) {
+	out := helm(t, "lint", "--strict", chartDir)
+	assert.Contains(t, out, "0 chart(s) failed")
+}
+
+func TestSchemaRefusesBadValues(t *testing.T) {
+	bin := realservers.Binary(t, "helm")
+	for _, set := range []string{"logLevel=loud", "gateway.proxyTimeout=ten", "gateway.replicas=-1", "unknownKey=1"} {
+		cmd := exec.Command(bin, "template", "rel", chartDir, "--set", set)
+		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		assert.Error(t, err, "%s accepted:\n%s", set, out)
+	}
+}
+
+func byKind(objs []map[string]any, kind string) map[string]map[string]any {
+	m := map[string]map[string]any{}
+	for _, o := range objs {
+		if o["kind"] == kind {
+			m[o["metadata"].(map[string]any)["name"].(string)] = o
+		}
+	}
+	return m
+}
+
+func dig(o any, path ...string) any {
+	for _, p := range path {
+		m, ok := o.(map[string]any)
+		if !ok {
+			return nil
+		}
+		o = m[p]
+	}
+	return o
+}
+
+func TestDeploymentsAreRestricted(t *testing.T) {
+	deps := byKind(Render(t), "Deployment")
+	require.Len(t, deps, 4, "one Deployment per component")
+	for name, d := range deps {
+		pod := dig(d, "spec", "template", "spec")
+		assert.Equal(t, true, dig(pod, "securityContext", "runAsNonRoot"), name)
+		assert.Equal(t, "RuntimeDefault", dig(pod, "securityContext", "seccompProfile", "type"), name)
+		c := dig(pod, "containers").([]any)[0]
+		assert.Equal(t, true, dig(c, "securityContext", "readOnlyRootFilesystem"), name)
+		assert.Equal(t, false, dig(c, "securityContext", "allowPrivilegeEscalation"), name)
+		assert.Equal(t, []any{"ALL"}, dig(c, "securityContext", "capabilities", "drop"), name)
+		assert.NotNil(t, dig(c, "readinessProbe"), name)
+		assert.NotNil(t, dig(c, "livenessProbe"), name)
+		assert.NotNil(t, dig(c, "resources", "requests"), name)
+		assert.Contains(t, dig(c, "args"), "--store=kubernetes", name)
+	}
+}
+
+func TestRBACLeastPrivilege(t *testing.T) {
+	objs := Render(t)
+	roles, cluster := byKind(objs, "Role"), byKind(objs, "ClusterRole")
+	verbs := func(o map[string]any) []string {
+		var vs []string
+		for _, r := range dig(o, "rules").([]any) {
+			for _, v := range dig(r, "verbs").([]any) {
+				vs = append(vs, v.(string))
+			}
+		}
+		return vs
+	}
+	read := []string{"get", "list", "watch"}
+	assert.ElementsMatch(t, read, verbs(roles["rel-appconnector-gateway"]), "gateway reads Secrets, never writes")
+	assert.ElementsMatch(t, read, verbs(cluster["rel-appconnector-gateway"]), "gateway reads Applications, never writes")
+	assert.ElementsMatch(t, read, verbs(cluster["rel-appconnector-validator"]))
+	assert.NotContains(t, roles, "rel-appconnector-validator", "the validator needs no Secrets")
+	assert.Equal(t, "kyma-system", dig(roles["rel-appconnector-gateway"], "metadata", "namespace"))
+	for name, r := range cluster {
+		for _, rule := range dig(r, "rules").([]any) {
+			assert.NotContains(t, dig(rule, "resources"), "secrets", "%s: Secrets are only granted per namespace", name)
+		}
+	}
+}
+
+func TestCRDMatchesDeploymentsCRDs(t *testing.T) {
+	const name = "applications.applicationconnector.kyma-project.io.yaml"
+	a, err := os.ReadFile(filepath.Join("..", "crds", name))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(chartDir, "crds", name))
+	require.NoError(t, err)
+	assert.Equal(t, string(a), string(b), "the chart ships Kyma's CRD as deployments/crds has it")
+}
