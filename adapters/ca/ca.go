@@ -101,12 +101,18 @@ func load(certPath, keyPath string, logger *slog.Logger) (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read ca certificate: %w", err)
 	}
-	pemKey, err := os.ReadFile(keyPath)
+	// Refused like the admin token and secret.key: whoever can read the CA key can
+	// issue certificates for any Application.
+	fi, err := os.Stat(keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("read ca key: %w", err)
 	}
-	if fi, err := os.Stat(keyPath); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		logger.Warn("ca key file is readable by group or others", "path", keyPath, "mode", fi.Mode().Perm().String())
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("ca key %s has mode %04o, accessible by group or others: run chmod 600 %s", keyPath, perm, keyPath)
+	}
+	pemKey, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("read ca key: %w", err)
 	}
 	c, err := fromPEM(pemCert, pemKey, logger)
 	if err != nil {

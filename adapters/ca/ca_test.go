@@ -186,3 +186,25 @@ func BenchmarkSign(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "signings/s")
 }
+
+// A CA key that group or others can read is refused, like the admin token and
+// secret.key, with the fix in the message; after chmod 600 it loads.
+func TestKeyReadableByOthersIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := Open(Config{DataDir: dir}, discard())
+	require.NoError(t, err)
+	keyPath := filepath.Join(dir, KeyFileName)
+
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644} {
+		require.NoError(t, os.Chmod(keyPath, mode))
+		_, err = Open(Config{DataDir: dir}, discard())
+		require.Error(t, err, "mode %04o", mode)
+		assert.ErrorContains(t, err, "chmod 600 "+keyPath)
+		_, err = Open(Config{CertFile: filepath.Join(dir, CertFileName), KeyFile: keyPath}, discard())
+		assert.ErrorContains(t, err, "chmod 600 "+keyPath, "explicit --ca-key too")
+	}
+
+	require.NoError(t, os.Chmod(keyPath, 0o600))
+	_, err = Open(Config{DataDir: dir}, discard())
+	require.NoError(t, err)
+}
