@@ -93,7 +93,24 @@ func checkValue(name, v string) error {
 	if !utf8.ValidString(v) {
 		return invalid(name, "not valid UTF-8")
 	}
+	if i, r, ok := unprintable(v); ok {
+		return invalid(name, "contains a control character or noncharacter (U+%04X at byte %d); CloudEvents attributes must be printable", r, i)
+	}
 	return nil
+}
+
+// unprintable finds the first character CloudEvents 1.0 forbids in string attributes:
+// controls (U+0000-U+001F, U+007F-U+009F) and noncharacters (U+FDD0-U+FDEF, U+xFFFE,
+// U+xFFFF). Surrogates cannot occur in valid UTF-8. Forwarded in ce-* headers, such
+// a value would make the forward fail inside net/http, long after the sender was
+// told nothing.
+func unprintable(s string) (int, rune, bool) {
+	for i, r := range s {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f || r >= 0xfdd0 && r <= 0xfdef || r&0xfffe == 0xfffe {
+			return i, r, true
+		}
+	}
+	return 0, 0, false
 }
 
 // reservedAttributes are context attributes with a field of their own; they can never

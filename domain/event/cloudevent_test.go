@@ -142,3 +142,39 @@ func TestValidateLikeTheSDK(t *testing.T) {
 		assert.NoError(t, e.Validate(), src)
 	}
 }
+
+// CloudEvents 1.0 forbids control characters (U+0000-U+001F, U+007F-U+009F),
+// surrogates and noncharacters in string attributes; a forwarded event carries them in
+// ce-* headers, where net/http refuses them, so they are a 400 naming the attribute.
+func TestValidateRefusesUnprintableAttributes(t *testing.T) {
+	valid := func() CloudEvent {
+		return CloudEvent{SpecVersion: SpecVersion, ID: "1", Source: "/app", Type: "t",
+			Extensions: map[string]string{"traceparent": "00-abc"}}
+	}
+	for _, bad := range []string{"1\n2", "a\x00b", "tab\there", "del\x7f", "c1\u0085", "\u009f", "non\ufffe", "nc\ufdd0", "cr\r"} {
+		for _, tt := range []struct {
+			field string
+			set   func(*CloudEvent)
+		}{
+			{"id", func(e *CloudEvent) { e.ID = bad }},
+			{"source", func(e *CloudEvent) { e.Source = bad }},
+			{"type", func(e *CloudEvent) { e.Type = bad }},
+			{"subject", func(e *CloudEvent) { e.Subject = bad }},
+			{"traceparent", func(e *CloudEvent) { e.Extensions["traceparent"] = bad }},
+		} {
+			e := valid()
+			tt.set(&e)
+			err := e.Validate()
+			var ie *InvalidError
+			require.ErrorAs(t, err, &ie, "%s = %q", tt.field, bad)
+			assert.Equal(t, tt.field, ie.Field, "%q", bad)
+			assert.Contains(t, ie.Reason, "control character", "%q", bad)
+		}
+	}
+	e := valid()
+	e.ID, e.Subject = "ünïcödé ✓ 1", "tab-free text with spaces"
+	assert.NoError(t, e.Validate(), "printable Unicode and spaces are fine")
+
+	_, err := DecodeStructured([]byte(`{"specversion":"1.0","id":"1\n2","source":"s","type":"t"}`))
+	assert.ErrorContains(t, err, "id:")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // HTTP statuses of the legacy error shape, spelled out so the domain needs no net/http.
@@ -149,12 +150,19 @@ func (le LegacyEvent) Validate() error {
 		return fieldError(FieldEventType, ErrorTypeMissingField, "event-type is required")
 	case len(le.EventType) > maxLegacyEventType:
 		return fieldError(FieldEventType, ErrorTypeInvalidField, fmt.Sprintf("event-type is longer than %d bytes", maxLegacyEventType))
+	case !utf8.ValidString(le.EventType):
+		return fieldError(FieldEventType, ErrorTypeInvalidField, "event-type is not valid UTF-8")
 	case le.EventTypeVersion == "":
 		return fieldError(FieldEventTypeVersion, ErrorTypeMissingField, "event-type-version is required")
 	case !isAlphanumeric(le.EventTypeVersion) || len(le.EventTypeVersion) > 64:
 		return fieldError(FieldEventTypeVersion, ErrorTypeInvalidField, "event-type-version must be letters and digits only, like v1")
 	case le.EventTime == "":
 		return fieldError(FieldEventTime, ErrorTypeMissingField, "event-time is required")
+	}
+	// The event type ends up in the CloudEvent type; refused here it names the field
+	// the sender wrote.
+	if i, r, ok := unprintable(le.EventType); ok {
+		return fieldError(FieldEventType, ErrorTypeInvalidField, fmt.Sprintf("event-type contains a control character or noncharacter (U+%04X at byte %d); it must be printable", r, i))
 	}
 	if _, err := time.Parse(time.RFC3339Nano, le.EventTime); err != nil {
 		return fieldError(FieldEventTime, ErrorTypeInvalidField, "event-time must be an RFC 3339 timestamp, like 2024-01-02T15:04:05Z")

@@ -126,3 +126,17 @@ func FuzzDecodeLegacy(f *testing.F) {
 		}
 	})
 }
+
+// An event-type with a control character would become a CloudEvent type that cannot be
+// forwarded; it is a 400 naming event-type, not a 502 later.
+func TestDecodeLegacyRefusesControlCharacters(t *testing.T) {
+	for _, bad := range []string{`a\u0000b`, `a\nb`, `a\u007fb`, `\u0085`} {
+		_, err := DecodeLegacy([]byte(`{"event-type":"` + bad + `","event-type-version":"v1","event-time":"2024-01-02T15:04:05Z","data":1}`))
+		var le *LegacyError
+		require.True(t, asLegacy(err, &le), "%s: %v", bad, err)
+		assert.Equal(t, 400, le.Status)
+		require.Len(t, le.Details, 1)
+		assert.Equal(t, FieldEventType, le.Details[0].Field, bad)
+		assert.Equal(t, ErrorTypeInvalidField, le.Details[0].Type, bad)
+	}
+}
