@@ -1,6 +1,9 @@
 package connectorapi
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -17,16 +20,20 @@ type AppRoutes interface {
 // appParam is the path parameter AppRoutes name their Application with.
 const appParam = "application"
 
-func (h *handlers) mountAppRoutes(e *echo.Echo, routes []AppRoutes) {
+// mountAppRoutes mounts routes behind the per-Application check. A route without an
+// :application parameter has no Application to check against, so it is refused here,
+// at registration, instead of being served unguarded.
+func (h *handlers) mountAppRoutes(e *echo.Echo, routes []AppRoutes) error {
 	if len(routes) == 0 {
-		return
+		return nil
 	}
 	g := e.Group("", func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			app := c.Param(appParam)
 			if app == "" {
-				// Routes of other areas (events, management info) authorise themselves.
-				return next(c)
+				// Only the group's catch-all (404) routes get here: registration refused
+				// every other route without the parameter.
+				return echo.ErrNotFound
 			}
 			ids, err := h.tlsIdentities(c.Request())
 			if err != nil {
@@ -38,7 +45,29 @@ func (h *handlers) mountAppRoutes(e *echo.Echo, routes []AppRoutes) {
 			return next(c)
 		}
 	})
+	known := map[string]bool{}
+	for _, r := range e.Routes() {
+		known[r.Method+" "+r.Path] = true
+	}
 	for _, r := range routes {
 		r.Register(g)
 	}
+	for _, r := range e.Routes() {
+		if known[r.Method+" "+r.Path] || r.Method == echo.RouteNotFound {
+			continue
+		}
+		if !hasParam(r.Path, appParam) {
+			return fmt.Errorf("connectorapi: app-scoped route %s %s has no :%s parameter, so no Application could authorise it", r.Method, r.Path, appParam)
+		}
+	}
+	return nil
+}
+
+func hasParam(path, name string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == ":"+name {
+			return true
+		}
+	}
+	return false
 }

@@ -95,7 +95,9 @@ func NewMTLSHandler(cfg Config, svc *connector.Service, logger *slog.Logger, app
 	e.POST(schema.PathRenewals, h.renew)
 	e.POST(schema.PathRevocations, h.revoke)
 	h.eventRoutes(e, h.tlsIdentities)
-	h.mountAppRoutes(e, appRoutes)
+	if err := h.mountAppRoutes(e, appRoutes); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
