@@ -101,6 +101,38 @@ func TestErrorStatuses(t *testing.T) {
 			req:    request{method: http.MethodPut, path: "/v1/applications/a", body: "<a/>", headers: map[string]string{"Content-Type": "application/xml"}},
 			status: http.StatusUnsupportedMediaType, msg: "unsupported Content-Type application/xml: send application/json or application/yaml",
 		},
+		"text/plain is not sniffed": {
+			req:    request{method: http.MethodPut, path: "/v1/applications/orders", body: basicApp, headers: map[string]string{"Content-Type": "text/plain"}},
+			status: http.StatusUnsupportedMediaType, msg: "unsupported Content-Type text/plain: send application/json or application/yaml",
+		},
+		"octet-stream is not sniffed": {
+			req:    request{method: http.MethodPut, path: "/v1/secrets/orders-basic", body: basicSecret, headers: map[string]string{"Content-Type": "application/octet-stream"}},
+			status: http.StatusUnsupportedMediaType, msg: "~send application/json or application/yaml",
+		},
+		"form type is not sniffed": {
+			req:    request{method: http.MethodPut, path: "/v1/secrets/orders-basic", body: basicSecret, headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+			status: http.StatusUnsupportedMediaType, msg: "~send application/json or application/yaml",
+		},
+		"label key kubernetes refuses": {
+			req:    request{method: http.MethodPut, path: "/v1/applications/orders", body: strings.Replace(basicApp, "  name: orders\n", "  name: orders\n  labels: {'bad key!!/x/y': v}\n", 1)},
+			status: http.StatusBadRequest, msg: `~metadata.labels["bad key!!/x/y"]: a qualified name must be`,
+		},
+		"label value kubernetes refuses": {
+			req:    request{method: http.MethodPut, path: "/v1/applications/orders", body: strings.Replace(basicApp, "  name: orders\n", "  name: orders\n  labels: {big: "+strings.Repeat("x", 500_000)+"}\n", 1)},
+			status: http.StatusBadRequest, msg: `~metadata.labels["big"]: value must be at most 63 characters, got 500000`,
+		},
+		"secret label key kubernetes refuses": {
+			req:    request{method: http.MethodPut, path: "/v1/secrets/s", body: "metadata: {name: s, labels: {'bad key!!/x/y': v}}\nstringData: {a: b}\n"},
+			status: http.StatusBadRequest, msg: `metadata.labels["bad key!!/x/y"]: a qualified name must be an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName') followed by a name of alphanumeric characters, '-', '_' or '.' that starts and ends with an alphanumeric character`,
+		},
+		"resourceVersion no store issues": {
+			req:    request{method: http.MethodPut, path: "/v1/applications/orders", body: strings.Replace(basicApp, "  name: orders\n", "  name: orders\n  resourceVersion: abc\n", 1)},
+			status: http.StatusBadRequest, msg: `~metadata.resourceVersion: "abc" is not a resource version`,
+		},
+		"secret resourceVersion no store issues": {
+			req:    request{method: http.MethodPut, path: "/v1/secrets/s", body: "metadata: {name: s, resourceVersion: abc}\nstringData: {a: b}\n"},
+			status: http.StatusBadRequest, msg: `~metadata.resourceVersion: "abc" is not a resource version`,
+		},
 		"missing token": {
 			req:    request{method: http.MethodGet, path: "/v1/applications", noAuth: true},
 			status: http.StatusUnauthorized, msg: "missing or invalid bearer token",

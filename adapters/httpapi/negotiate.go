@@ -18,9 +18,12 @@ const (
 	contentTypeYAML = "application/yaml"
 )
 
-// requestFormat reads the body's format from Content-Type. Types that say nothing
-// about the body (none, text/plain, octet-stream, curl's default form type) are
-// sniffed; any other type is refused with 415.
+// acceptedTypes is what a 415 tells the client to send.
+const acceptedTypes = "send application/json or application/yaml"
+
+// requestFormat reads the body's format from Content-Type. A body without one is
+// sniffed; any type other than JSON or YAML (text/plain and curl's default form type
+// included) is refused with 415, as the documentation promises, rather than guessed at.
 func requestFormat(c echo.Context) (manifest.Format, error) {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	if ct == "" {
@@ -28,18 +31,15 @@ func requestFormat(c echo.Context) (manifest.Format, error) {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return 0, echo.NewHTTPError(http.StatusUnsupportedMediaType, "malformed Content-Type header")
+		return 0, echo.NewHTTPError(http.StatusUnsupportedMediaType, "malformed Content-Type header: "+acceptedTypes)
 	}
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
 		return manifest.FormatJSON, nil
 	case isYAML(mt):
 		return manifest.FormatYAML, nil
-	case mt == "text/plain" || mt == "application/octet-stream" || mt == "application/x-www-form-urlencoded":
-		return manifest.FormatAuto, nil
 	}
-	return 0, echo.NewHTTPError(http.StatusUnsupportedMediaType,
-		"unsupported Content-Type "+mt+": send application/json or application/yaml")
+	return 0, echo.NewHTTPError(http.StatusUnsupportedMediaType, "unsupported Content-Type "+mt+": "+acceptedTypes)
 }
 
 func isYAML(mt string) bool {

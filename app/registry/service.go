@@ -76,6 +76,9 @@ func (s *Service) ApplySecret(ctx context.Context, sec credential.Secret) (crede
 	if err := sec.Validate(); err != nil {
 		return credential.Secret{}, false, err
 	}
+	if err := checkSecretMetadata(sec); err != nil {
+		return credential.Secret{}, false, err
+	}
 	stored, created, err := s.secrets.Put(ctx, sec)
 	if err != nil {
 		return credential.Secret{}, false, err
@@ -105,5 +108,19 @@ func (s *Service) DeleteSecret(ctx context.Context, name string) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "secret deleted", "secret", name)
+	return nil
+}
+
+// checkSecretMetadata holds a Secret's labels and resource version to the rules an
+// Application's metadata follows (credential.Secret.Validate checks only the name and
+// data keys), so every Secret stored here can also be written to a cluster and a
+// malformed version is a bad request rather than a conflict.
+func checkSecretMetadata(sec credential.Secret) error {
+	if reason := application.CheckResourceVersion(sec.ResourceVersion); reason != "" {
+		return &credential.KeyError{Key: "metadata.resourceVersion", Reason: reason}
+	}
+	if errs := application.CheckLabels("metadata.labels", sec.Labels); len(errs) > 0 {
+		return &credential.KeyError{Key: errs[0].Field, Reason: errs[0].Reason}
+	}
 	return nil
 }

@@ -2,39 +2,40 @@ package registry_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/mock/gomock"
 
+	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/app/registry"
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
 	"github.com/appconnector/appconnector/mocks"
+	"github.com/appconnector/appconnector/ports"
 )
 
+// fixture runs the service over the memory adapters: what matters is what ends up
+// stored, not which calls got there.
 type fixture struct {
-	apps    *mocks.MockApplicationRepository
-	secrets *mocks.MockSecretStore
+	apps    *memory.ApplicationRepository
+	secrets *memory.SecretStore
 	logs    *bytes.Buffer
 	svc     *registry.Service
 }
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	ctrl := gomock.NewController(t)
-	f := fixture{
-		apps:    mocks.NewMockApplicationRepository(ctrl),
-		secrets: mocks.NewMockSecretStore(ctrl),
-		logs:    &bytes.Buffer{},
-	}
-	f.svc = registry.NewService(f.apps, f.secrets, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	f := fixture{apps: memory.NewApplicationRepository(), secrets: memory.NewSecretStore(), logs: &bytes.Buffer{}}
+	f.svc = registry.NewService(f.apps, f.secrets, newLogger(f.logs))
 	return f
 }
+
+func newLogger(b *bytes.Buffer) *slog.Logger { return slog.New(slog.NewJSONHandler(b, nil)) }
 
 func validApp() application.Application {
 	return application.Application{Name: "orders", Spec: application.Spec{Services: []application.Service{{
@@ -46,231 +47,238 @@ func validApp() application.Application {
 
 var errStore = errors.New("disk on fire")
 
+func requireField(t *testing.T, err error, field string) {
+	t.Helper()
+	var ve *application.ValidationError
+	require.ErrorAs(t, err, &ve)
+	fields := make([]string, len(ve.Errors))
+	for i, fe := range ve.Errors {
+		fields[i] = fe.Field
+	}
+	assert.Contains(t, fields, field)
+}
+
 func TestApplyApplication(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	tests := map[string]struct {
-		app         application.Application
-		put         func(*mocks.MockApplicationRepository, application.Application)
-		wantCreated bool
-		wantErr     error
-		wantField   string
+
+	t.Run("creates, then replaces", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		ctx := t.Context()
+		first, created, err := f.svc.ApplyApplication(ctx, validApp())
+		require.NoError(t, err)
+		assert.True(t, created)
+		assert.NotEmpty(t, first.ResourceVersion)
+		assert.Contains(t, f.logs.String(), `"msg":"application applied"`)
+
+		changed := validApp()
+		changed.Spec.Description = "v2"
+		second, created, err := f.svc.ApplyApplication(ctx, changed)
+		require.NoError(t, err)
+		assert.False(t, created)
+		assert.NotEqual(t, first.ResourceVersion, second.ResourceVersion)
+
+		stored, err := f.apps.Get(ctx, "orders")
+		require.NoError(t, err)
+		assert.Equal(t, second, stored)
+		assert.Equal(t, "v2", stored.Spec.Description)
+	})
+
+	invalid := map[string]struct {
+		mutate func(*application.Application)
+		field  string
 	}{
-		"creates": {
-			app: validApp(),
-			put: func(m *mocks.MockApplicationRepository, app application.Application) {
-				stored := app.DeepCopy()
-				stored.ResourceVersion = "1"
-				m.EXPECT().Put(ctx, app).Return(stored, true, nil)
-			},
-			wantCreated: true,
-		},
-		"replaces": {
-			app: validApp(),
-			put: func(m *mocks.MockApplicationRepository, app application.Application) {
-				stored := app.DeepCopy()
-				stored.ResourceVersion = "2"
-				m.EXPECT().Put(ctx, app).Return(stored, false, nil)
-			},
-		},
-		"invalid name never reaches the store": {
-			app:       application.Application{Name: "Not_Valid"},
-			wantErr:   application.ErrInvalid,
-			wantField: "metadata.name",
-		},
-		"invalid target url never reaches the store": {
-			app: func() application.Application {
-				a := validApp()
-				a.Spec.Services[0].Entries[0].TargetURL = "ftp://x"
-				return a
-			}(),
-			wantErr:   application.ErrInvalid,
-			wantField: "spec.services[0].entries[0].targetUrl",
-		},
-		"stale resource version": {
-			app: func() application.Application { a := validApp(); a.ResourceVersion = "1"; return a }(),
-			put: func(m *mocks.MockApplicationRepository, app application.Application) {
-				m.EXPECT().Put(ctx, app).Return(application.Application{}, false, application.ErrConflict)
-			},
-			wantErr: application.ErrConflict,
-		},
-		"store failure": {
-			app: validApp(),
-			put: func(m *mocks.MockApplicationRepository, app application.Application) {
-				m.EXPECT().Put(ctx, app).Return(application.Application{}, false, errStore)
-			},
-			wantErr: errStore,
-		},
+		"invalid name":       {func(a *application.Application) { a.Name = "Not_Valid" }, "metadata.name"},
+		"invalid target url": {func(a *application.Application) { a.Spec.Services[0].Entries[0].TargetURL = "ftp://x" }, "spec.services[0].entries[0].targetUrl"},
+		"invalid label key": {func(a *application.Application) { a.Labels = map[string]string{"bad key!!/x/y": "v"} },
+			`metadata.labels["bad key!!/x/y"]`},
+		"label value too long": {func(a *application.Application) { a.Labels = map[string]string{"k": strings.Repeat("v", 500_000)} },
+			`metadata.labels["k"]`},
+		"malformed resource version": {func(a *application.Application) { a.ResourceVersion = "abc" }, "metadata.resourceVersion"},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
+	for name, tc := range invalid {
+		t.Run(name+" never reaches the store", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			if tc.put != nil {
-				tc.put(f.apps, tc.app)
-			}
-			got, created, err := f.svc.ApplyApplication(ctx, tc.app)
-			if tc.wantErr != nil {
-				require.ErrorIs(t, err, tc.wantErr)
-				if tc.wantField != "" {
-					var ve *application.ValidationError
-					require.ErrorAs(t, err, &ve)
-					assert.Equal(t, tc.wantField, ve.Errors[0].Field)
-				}
-				return
-			}
+			app := validApp()
+			tc.mutate(&app)
+			_, _, err := f.svc.ApplyApplication(t.Context(), app)
+			require.ErrorIs(t, err, application.ErrInvalid)
+			require.NotErrorIs(t, err, application.ErrConflict)
+			requireField(t, err, tc.field)
+			all, err := f.apps.List(t.Context())
 			require.NoError(t, err)
-			assert.Equal(t, tc.wantCreated, created)
-			assert.Equal(t, tc.app.Name, got.Name)
-			assert.NotEmpty(t, got.ResourceVersion)
-			assert.Contains(t, f.logs.String(), `"msg":"application applied"`)
+			assert.Empty(t, all)
 		})
 	}
+
+	t.Run("stale resource version conflicts and keeps the stored one", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		ctx := t.Context()
+		first, _, err := f.svc.ApplyApplication(ctx, validApp())
+		require.NoError(t, err)
+		second, _, err := f.svc.ApplyApplication(ctx, validApp())
+		require.NoError(t, err)
+
+		stale := validApp()
+		stale.ResourceVersion = first.ResourceVersion
+		stale.Spec.Description = "lost update"
+		_, _, err = f.svc.ApplyApplication(ctx, stale)
+		require.ErrorIs(t, err, application.ErrConflict)
+
+		stored, err := f.apps.Get(ctx, "orders")
+		require.NoError(t, err)
+		assert.Equal(t, second, stored)
+	})
+
+	t.Run("store failure is returned", func(t *testing.T) {
+		t.Parallel()
+		apps := mocks.NewMockApplicationRepository(gomock.NewController(t))
+		apps.EXPECT().Put(gomock.Any(), gomock.Any()).Return(application.Application{}, false, errStore)
+		logs := &bytes.Buffer{}
+		svc := registry.NewService(apps, memory.NewSecretStore(), newLogger(logs))
+		_, _, err := svc.ApplyApplication(t.Context(), validApp())
+		require.ErrorIs(t, err, errStore)
+		assert.NotContains(t, logs.String(), "application applied")
+	})
 }
 
 func TestApplicationReads(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	f := newFixture(t)
+	ctx := t.Context()
 
-	t.Run("get", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.apps.EXPECT().Get(ctx, "orders").Return(validApp(), nil)
-		got, err := f.svc.GetApplication(ctx, "orders")
-		require.NoError(t, err)
-		assert.Equal(t, validApp(), got)
-	})
-	t.Run("get missing", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.apps.EXPECT().Get(ctx, "nope").Return(application.Application{}, application.ErrNotFound)
-		_, err := f.svc.GetApplication(ctx, "nope")
-		require.ErrorIs(t, err, application.ErrNotFound)
-		assert.EqualError(t, err, "application not found")
-	})
-	t.Run("list", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.apps.EXPECT().List(ctx).Return([]application.Application{validApp()}, nil)
-		got, err := f.svc.ListApplications(ctx)
-		require.NoError(t, err)
-		assert.Len(t, got, 1)
-	})
-	t.Run("list failure", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.apps.EXPECT().List(ctx).Return(nil, errStore)
-		_, err := f.svc.ListApplications(ctx)
-		require.ErrorIs(t, err, errStore)
-	})
-	t.Run("delete", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.apps.EXPECT().Delete(ctx, "orders").Return(nil)
-		require.NoError(t, f.svc.DeleteApplication(ctx, "orders"))
-		assert.Contains(t, f.logs.String(), `"msg":"application deleted"`)
-	})
-	t.Run("delete missing", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.apps.EXPECT().Delete(ctx, "nope").Return(application.ErrNotFound)
-		require.ErrorIs(t, f.svc.DeleteApplication(ctx, "nope"), application.ErrNotFound)
-	})
+	_, err := f.svc.GetApplication(ctx, "orders")
+	require.ErrorIs(t, err, application.ErrNotFound)
+	require.ErrorIs(t, f.svc.DeleteApplication(ctx, "orders"), application.ErrNotFound)
+
+	stored, _, err := f.svc.ApplyApplication(ctx, validApp())
+	require.NoError(t, err)
+	other := validApp()
+	other.Name = "accounts"
+	_, _, err = f.svc.ApplyApplication(ctx, other)
+	require.NoError(t, err)
+
+	got, err := f.svc.GetApplication(ctx, "orders")
+	require.NoError(t, err)
+	assert.Equal(t, stored, got)
+
+	list, err := f.svc.ListApplications(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	assert.Equal(t, []string{"accounts", "orders"}, []string{list[0].Name, list[1].Name}, "sorted by name")
+
+	require.NoError(t, f.svc.DeleteApplication(ctx, "orders"))
+	assert.Contains(t, f.logs.String(), `"msg":"application deleted"`)
+	_, err = f.apps.Get(ctx, "orders")
+	require.ErrorIs(t, err, application.ErrNotFound)
+}
+
+func TestApplicationListFailure(t *testing.T) {
+	t.Parallel()
+	apps := mocks.NewMockApplicationRepository(gomock.NewController(t))
+	apps.EXPECT().List(gomock.Any()).Return(nil, errStore)
+	svc := registry.NewService(apps, memory.NewSecretStore(), slog.New(slog.DiscardHandler))
+	_, err := svc.ListApplications(t.Context())
+	require.ErrorIs(t, err, errStore)
 }
 
 func TestApplySecret(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	const value = "hunter2-do-not-log"
 	sec := credential.Secret{Name: "orders-basic", Data: map[string][]byte{"username": []byte("u"), "password": []byte(value)}}
 
 	t.Run("creates and never logs values", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		stored := sec.DeepCopy()
-		stored.ResourceVersion = "1"
-		f.secrets.EXPECT().Put(ctx, sec).Return(stored, true, nil)
-		got, created, err := f.svc.ApplySecret(ctx, sec)
+		got, created, err := f.svc.ApplySecret(t.Context(), sec)
 		require.NoError(t, err)
 		assert.True(t, created)
-		assert.Equal(t, "1", got.ResourceVersion)
+		assert.NotEmpty(t, got.ResourceVersion)
 		assert.Contains(t, f.logs.String(), `"keys":["password","username"]`)
 		assert.NotContains(t, f.logs.String(), value)
+
+		stored, err := f.secrets.Get(t.Context(), "orders-basic")
+		require.NoError(t, err)
+		assert.Equal(t, []byte(value), stored.Data["password"])
 	})
-	t.Run("invalid key name never reaches the store", func(t *testing.T) {
+
+	invalid := map[string]struct {
+		sec   credential.Secret
+		field string // a substring of the message that names the problem
+	}{
+		"invalid key name":           {credential.Secret{Name: "s", Data: map[string][]byte{"bad key": []byte(value)}}, `key "bad key"`},
+		"invalid name":               {credential.Secret{Name: ""}, "metadata.name"},
+		"invalid label key":          {credential.Secret{Name: "s", Labels: map[string]string{"bad key!!/x/y": "v"}}, `metadata.labels["bad key!!/x/y"]: `},
+		"label value too long":       {credential.Secret{Name: "s", Labels: map[string]string{"k": strings.Repeat("v", 500_000)}}, `metadata.labels["k"]: value must be at most 63 characters`},
+		"malformed resource version": {credential.Secret{Name: "s", ResourceVersion: "abc"}, `metadata.resourceVersion: "abc" is not a resource version`},
+	}
+	for name, tc := range invalid {
+		t.Run(name+" never reaches the store", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			_, _, err := f.svc.ApplySecret(t.Context(), tc.sec)
+			require.ErrorIs(t, err, credential.ErrInvalid)
+			require.NotErrorIs(t, err, credential.ErrConflict)
+			assert.Contains(t, err.Error(), tc.field)
+			assert.NotContains(t, err.Error(), value)
+			all, err := f.secrets.List(t.Context())
+			require.NoError(t, err)
+			assert.Empty(t, all)
+		})
+	}
+
+	t.Run("stale resource version conflicts", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		bad := credential.Secret{Name: "s", Data: map[string][]byte{"bad key": []byte(value)}}
-		_, _, err := f.svc.ApplySecret(ctx, bad)
-		require.ErrorIs(t, err, credential.ErrInvalid)
-		assert.NotContains(t, err.Error(), value)
-	})
-	t.Run("invalid name", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		_, _, err := f.svc.ApplySecret(ctx, credential.Secret{Name: ""})
-		require.ErrorIs(t, err, credential.ErrInvalid)
-	})
-	t.Run("conflict", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().Put(ctx, sec).Return(credential.Secret{}, false, credential.ErrConflict)
-		_, _, err := f.svc.ApplySecret(ctx, sec)
+		first, _, err := f.svc.ApplySecret(t.Context(), sec)
+		require.NoError(t, err)
+		_, _, err = f.svc.ApplySecret(t.Context(), sec)
+		require.NoError(t, err)
+		stale := sec.DeepCopy()
+		stale.ResourceVersion = first.ResourceVersion
+		_, _, err = f.svc.ApplySecret(t.Context(), stale)
 		require.ErrorIs(t, err, credential.ErrConflict)
-		assert.EqualError(t, err, "conflict")
+		assert.Contains(t, err.Error(), "is not current")
 	})
 }
 
 func TestSecretReads(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	f := newFixture(t)
+	ctx := t.Context()
 	sec := credential.Secret{Name: "s", Data: map[string][]byte{"k": []byte("v")}}
 
-	t.Run("get", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().Get(ctx, "s").Return(sec, nil)
-		got, err := f.svc.GetSecret(ctx, "s")
-		require.NoError(t, err)
-		assert.Equal(t, sec, got)
-	})
-	t.Run("get missing", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().Get(ctx, "x").Return(credential.Secret{}, credential.ErrNotFound)
-		_, err := f.svc.GetSecret(ctx, "x")
-		require.ErrorIs(t, err, credential.ErrNotFound)
-	})
-	t.Run("list", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().List(ctx).Return([]credential.Secret{sec}, nil)
-		got, err := f.svc.ListSecrets(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, []credential.Secret{sec}, got)
-	})
-	t.Run("list failure", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().List(ctx).Return(nil, errStore)
-		_, err := f.svc.ListSecrets(ctx)
-		require.ErrorIs(t, err, errStore)
-	})
-	t.Run("delete", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().Delete(ctx, "s").Return(nil)
-		require.NoError(t, f.svc.DeleteSecret(ctx, "s"))
-	})
-	t.Run("delete missing", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.secrets.EXPECT().Delete(ctx, "x").Return(credential.ErrNotFound)
-		require.ErrorIs(t, f.svc.DeleteSecret(ctx, "x"), credential.ErrNotFound)
-	})
+	_, err := f.svc.GetSecret(ctx, "s")
+	require.ErrorIs(t, err, credential.ErrNotFound)
+	require.ErrorIs(t, f.svc.DeleteSecret(ctx, "s"), credential.ErrNotFound)
+
+	stored, _, err := f.svc.ApplySecret(ctx, sec)
+	require.NoError(t, err)
+	got, err := f.svc.GetSecret(ctx, "s")
+	require.NoError(t, err)
+	assert.Equal(t, stored, got)
+	list, err := f.svc.ListSecrets(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []credential.Secret{stored}, list)
+
+	require.NoError(t, f.svc.DeleteSecret(ctx, "s"))
+	_, err = f.secrets.Get(ctx, "s")
+	require.ErrorIs(t, err, credential.ErrNotFound)
+}
+
+func TestSecretListFailure(t *testing.T) {
+	t.Parallel()
+	secrets := mocks.NewMockSecretStore(gomock.NewController(t))
+	secrets.EXPECT().List(gomock.Any()).Return(nil, errStore)
+	svc := registry.NewService(memory.NewApplicationRepository(), secrets, slog.New(slog.DiscardHandler))
+	_, err := svc.ListSecrets(t.Context())
+	require.ErrorIs(t, err, errStore)
 }
 
 func TestNewServicePanicsOnNil(t *testing.T) {
 	t.Parallel()
-	assert.Panics(t, func() { registry.NewService(nil, nil, slog.Default()) })
+	var apps ports.ApplicationRepository
+	assert.Panics(t, func() { registry.NewService(apps, nil, slog.Default()) })
 }

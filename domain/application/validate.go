@@ -2,15 +2,29 @@ package application
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 )
 
-const maxNameLength = 253
+const (
+	maxNameLength = 253
+	// maxLabelLength bounds a label value and the name part of a label key, as in
+	// Kubernetes.
+	maxLabelLength = 63
+	// maxQuoted is how much of a rejected key or value a message quotes: enough to
+	// recognise it, while a 500 KB label does not come back in the error.
+	maxQuoted = 80
+)
 
 var (
 	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	accessLabel  = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
+	// accessLabel is also Kubernetes' pattern of label values and of the name part of
+	// qualified names (label keys).
+	accessLabel = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
 )
 
 // CheckName returns why s is not a valid object name (a Kubernetes DNS subdomain: at
@@ -36,6 +50,10 @@ func (a *Application) Validate() error {
 	if reason := CheckName(a.Name); reason != "" {
 		v.add("metadata.name", "%s", reason)
 	}
+	if reason := CheckResourceVersion(a.ResourceVersion); reason != "" {
+		v.add("metadata.resourceVersion", "%s", reason)
+	}
+	v.Errors = append(v.Errors, CheckLabels("metadata.labels", a.Labels)...)
 	a.Spec.validate(v)
 	return v.orNil()
 }
@@ -159,4 +177,82 @@ func checkAccessLabel(v *ValidationError, field, s string) {
 	} else if !accessLabel.MatchString(s) {
 		v.add(field, "%q does not match %s", s, accessLabel.String())
 	}
+}
+
+// CheckResourceVersion returns why rv cannot be a resource version a store issued, or
+// "" when it can (or is empty: an unconditional write). Every store, like Kubernetes,
+// counts versions with an unsigned integer, so anything else is a malformed request
+// rather than a stale version.
+func CheckResourceVersion(rv string) string {
+	if rv == "" {
+		return ""
+	}
+	if _, err := strconv.ParseUint(rv, 10, 64); err != nil {
+		return fmt.Sprintf("%s is not a resource version: send back the value a read returned, or leave it out", quote(rv))
+	}
+	return ""
+}
+
+// CheckLabels checks labels as Kubernetes checks metadata.labels, so that whatever is
+// accepted here can also be written as a custom resource. Each error names the label by
+// its field path, field["key"]; the list is sorted by key.
+func CheckLabels(field string, labels map[string]string) []FieldError {
+	var out []FieldError
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		path := fmt.Sprintf("%s[%s]", field, quote(k))
+		if reason := checkQualifiedName(k); reason != "" {
+			out = append(out, FieldError{Field: path, Reason: reason})
+		}
+		if reason := checkLabelValue(labels[k]); reason != "" {
+			out = append(out, FieldError{Field: path, Reason: reason})
+		}
+	}
+	return out
+}
+
+// checkQualifiedName is Kubernetes' IsQualifiedName: an optional DNS subdomain prefix
+// and '/', then a name of at most 63 characters.
+func checkQualifiedName(k string) string {
+	const shape = "a qualified name must be an optional DNS subdomain prefix and '/' " +
+		"(e.g. 'example.com/MyName') followed by a name of alphanumeric characters, '-', '_' or '.' " +
+		"that starts and ends with an alphanumeric character"
+	prefix, name, hasPrefix := strings.Cut(k, "/")
+	if !hasPrefix {
+		name, prefix = prefix, ""
+	}
+	switch {
+	case strings.Contains(name, "/"):
+		return shape
+	case hasPrefix && prefix == "":
+		return "prefix part must not be empty; " + shape
+	case hasPrefix && CheckName(prefix) != "":
+		return "prefix part " + CheckName(prefix)
+	case name == "":
+		return "name part must not be empty; " + shape
+	case len(name) > maxLabelLength:
+		return fmt.Sprintf("name part must be at most %d characters, got %d", maxLabelLength, len(name))
+	case !accessLabel.MatchString(name):
+		return shape
+	}
+	return ""
+}
+
+func checkLabelValue(v string) string {
+	switch {
+	case v == "":
+		return ""
+	case len(v) > maxLabelLength:
+		return fmt.Sprintf("value must be at most %d characters, got %d", maxLabelLength, len(v))
+	case !accessLabel.MatchString(v):
+		return fmt.Sprintf("value %q must be empty or consist of alphanumeric characters, '-', '_' or '.', and start and end with an alphanumeric character", v)
+	}
+	return ""
+}
+
+// quote quotes s for a message, shortened when it is too long to be worth echoing.
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		return strconv.Quote(s[:maxQuoted]) + "..."
+	}
+	return strconv.Quote(s)
 }

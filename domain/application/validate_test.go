@@ -57,6 +57,30 @@ func TestValidate(t *testing.T) {
 			a.Spec.CompassMetadata = &CompassMetadata{Authentication: Authentication{ClientIDs: []string{""}}}
 		}, wantField: "spec.compassMetadata.authentication.clientIds[0]"},
 		"no credentials is ok": {mutate: func(a *Application) { a.Spec.Services[0].Entries[0].Credentials = nil }},
+		"kubernetes labels are ok": {mutate: func(a *Application) {
+			a.Labels = map[string]string{"app": "", "example.com/My_Name.1": "v-1.x_Y", strings.Repeat("p", 253) + "/" + strings.Repeat("n", 63): strings.Repeat("v", 63)}
+		}},
+		"label key with spaces and two slashes": {mutate: func(a *Application) { a.Labels = map[string]string{"bad key!!/x/y": "v"} },
+			wantField: `metadata.labels["bad key!!/x/y"]`, wantText: "qualified name"},
+		"label key name part too long": {mutate: func(a *Application) { a.Labels = map[string]string{strings.Repeat("n", 64): "v"} },
+			wantField: `metadata.labels["` + strings.Repeat("n", 64) + `"]`, wantText: "63"},
+		"label key prefix not a DNS subdomain": {mutate: func(a *Application) { a.Labels = map[string]string{"Example.com/x": "v"} },
+			wantField: `metadata.labels["Example.com/x"]`, wantText: "prefix"},
+		"label key empty prefix": {mutate: func(a *Application) { a.Labels = map[string]string{"/x": "v"} },
+			wantField: `metadata.labels["/x"]`, wantText: "prefix"},
+		"label key empty name": {mutate: func(a *Application) { a.Labels = map[string]string{"example.com/": "v"} },
+			wantField: `metadata.labels["example.com/"]`, wantText: "name part"},
+		"empty label key": {mutate: func(a *Application) { a.Labels = map[string]string{"": "v"} },
+			wantField: `metadata.labels[""]`},
+		"label value of 500 KB": {mutate: func(a *Application) { a.Labels = map[string]string{"big": strings.Repeat("x", 500_000)} },
+			wantField: `metadata.labels["big"]`, wantText: "at most 63 characters"},
+		"label value with spaces": {mutate: func(a *Application) { a.Labels = map[string]string{"k": "two words"} },
+			wantField: `metadata.labels["k"]`, wantText: "value"},
+		"resource version not issued by any store": {mutate: func(a *Application) { a.ResourceVersion = "abc" },
+			wantField: "metadata.resourceVersion", wantText: `"abc"`},
+		"resource version negative": {mutate: func(a *Application) { a.ResourceVersion = "-1" },
+			wantField: "metadata.resourceVersion"},
+		"resource version is a number": {mutate: func(a *Application) { a.ResourceVersion = "42" }},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -78,6 +102,16 @@ func TestValidate(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.wantText)
 		})
 	}
+}
+
+func TestValidateKeepsHugeLabelsOutOfTheMessage(t *testing.T) {
+	t.Parallel()
+	app := validApp()
+	huge := strings.Repeat("k", 100_000)
+	app.Labels = map[string]string{huge: strings.Repeat("v", 500_000)}
+	err := app.Validate()
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.Less(t, len(err.Error()), 1000, "a 600 KB label is named, not echoed")
 }
 
 func TestValidateNeverEchoesUserInfo(t *testing.T) {
