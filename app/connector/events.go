@@ -24,7 +24,7 @@ func (s *Service) authorize(ctx context.Context, app string, ids []certificate.I
 	if len(ids) == 0 {
 		return appInfo{}, ErrNoCertificate
 	}
-	info, err := s.cache.get(ctx, app)
+	info, err := s.appInfo(ctx, app)
 	if err != nil {
 		return appInfo{}, fmt.Errorf("authorize %s: %w", app, err)
 	}

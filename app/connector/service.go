@@ -38,7 +38,6 @@ type Service struct {
 	logger      *slog.Logger
 	now         func() time.Time
 	rand        io.Reader
-	cache       *appCache
 }
 
 // New returns a Service. A nil required dependency is a programming error and panics;
@@ -68,18 +67,16 @@ func New(cfg Config, d Deps) (*Service, error) {
 		logger:      d.Logger,
 		now:         d.Now,
 		rand:        d.Rand,
-		cache:       newAppCache(d.Applications),
 	}, nil
 }
 
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
 
-// Run watches Applications for the event path and purges expired tokens and
-// revocations every PurgeInterval, until ctx is done. Without Run the Service still
-// works, reading the repository on every event.
+// Run purges expired tokens and revocations every PurgeInterval, until ctx is done.
+// Without Run the Service still works; expired entries are then only refused, not
+// removed.
 func (s *Service) Run(ctx context.Context) error {
-	go s.cache.run(ctx, s.logger)
 	t := time.NewTicker(s.cfg.PurgeInterval)
 	defer t.Stop()
 	for {
