@@ -80,7 +80,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// The router has set Allow; an OPTIONS probe learns the methods from it.
 		code, msg = http.StatusNoContent, ""
 	}
-	if c.Request().Method == http.MethodHead || code == http.StatusNoContent {
+	// A HEAD gets the same body as a GET would: net/http drops it and keeps the headers.
+	if code == http.StatusNoContent {
 		_ = c.NoContent(code)
 		return
 	}

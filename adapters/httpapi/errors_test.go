@@ -218,7 +218,7 @@ func TestErrorStatuses(t *testing.T) {
 	})
 	t.Run("405 lists the allowed methods", func(t *testing.T) {
 		r := e.do(t, request{method: http.MethodPost, path: "/v1/applications/orders"})
-		assert.ElementsMatch(t, []string{"DELETE", "GET", "PUT"}, allowed(r.header.Get("Allow")))
+		assert.ElementsMatch(t, []string{"DELETE", "GET", "HEAD", "PUT"}, allowed(r.header.Get("Allow")))
 	})
 	t.Run("sub-api is mounted behind the token", func(t *testing.T) {
 		r := e.do(t, request{method: http.MethodGet, path: "/orders/v1/extra"})

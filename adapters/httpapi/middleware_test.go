@@ -55,7 +55,7 @@ func TestOptionsListsMethods(t *testing.T) {
 	e := newEnv(t)
 	r := e.do(t, request{method: http.MethodOptions, path: "/v1/secrets/x"})
 	assert.Equal(t, http.StatusNoContent, r.status)
-	assert.ElementsMatch(t, []string{"DELETE", "GET", "PUT"}, allowed(r.header.Get("Allow")))
+	assert.ElementsMatch(t, []string{"DELETE", "GET", "HEAD", "PUT"}, allowed(r.header.Get("Allow")))
 
 	r = e.do(t, request{method: http.MethodPost, path: "/v1/secrets/x", noAuth: true})
 	assert.Equal(t, http.StatusUnauthorized, r.status, "the token is checked before the method")

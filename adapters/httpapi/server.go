@@ -61,7 +61,31 @@ func NewServer(cfg Config, reg *registry.Service, logger *slog.Logger, extra Ext
 	for _, r := range extra {
 		r.Register(g)
 	}
+	addHeadRoutes(e)
 	return s
+}
+
+// addHeadRoutes answers HEAD on every GET route, the sub-APIs' included, with the GET
+// handler: Echo routes HEAD only where it is registered, and net/http drops the body
+// of a HEAD response while keeping its status and headers (Content-Length included).
+func addHeadRoutes(e *echo.Echo) {
+	head := map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodHead {
+			head[r.Path] = true
+		}
+	}
+	asGet := func(c echo.Context) error {
+		// Same path, same node: this only swaps in the GET handler and its parameters.
+		e.Router().Find(http.MethodGet, echo.GetPath(c.Request()), c)
+		return c.Handler()(c)
+	}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet && !head[r.Path] {
+			head[r.Path] = true
+			e.Add(http.MethodHead, r.Path, asGet)
+		}
+	}
 }
 
 // Handler returns the HTTP handler of the API.

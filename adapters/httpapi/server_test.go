@@ -277,3 +277,41 @@ func TestPercentEncodedNames(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, e.do(t, request{method: http.MethodDelete, path: "/v1/secrets/orders%2Dbasic"}).status)
 	require.Equal(t, http.StatusNoContent, e.do(t, request{method: http.MethodDelete, path: "/v1/applications/%6Frders"}).status)
 }
+
+// HEAD answers like GET on every GET route, without the body.
+func TestHeadOnEveryGetRoute(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	require.Equal(t, http.StatusCreated, e.do(t, request{method: http.MethodPut, path: "/v1/applications/orders", body: basicApp}).status)
+	require.Equal(t, http.StatusCreated, e.do(t, request{method: http.MethodPut, path: "/v1/secrets/orders-basic", body: basicSecret}).status)
+
+	for _, p := range []string{
+		"/v1/health", "/healthz", "/readyz",
+		"/v1/applications", "/v1/applications/orders", "/v1/applications/orders?output=yaml", "/v1/applications/absent",
+		"/v1/secrets", "/v1/secrets/orders-basic", "/v1/secrets/absent",
+		"/orders/v1/extra", "/v2/unknown",
+	} {
+		t.Run(p, func(t *testing.T) {
+			get := e.do(t, request{method: http.MethodGet, path: p})
+			head := e.do(t, request{method: http.MethodHead, path: p})
+			require.Equal(t, get.status, head.status)
+			assert.Empty(t, head.body)
+			for _, h := range []string{"Content-Type", "Content-Length", "Location", "X-Content-Type-Options"} {
+				assert.Equal(t, get.header.Get(h), head.header.Get(h), h)
+			}
+		})
+	}
+	t.Run("without a token", func(t *testing.T) {
+		r := e.do(t, request{method: http.MethodHead, path: "/v1/applications", noAuth: true})
+		assert.Equal(t, http.StatusUnauthorized, r.status)
+		assert.Equal(t, `Bearer realm="appconnector"`, r.header.Get("WWW-Authenticate"))
+	})
+	t.Run("Allow names HEAD", func(t *testing.T) {
+		r := e.do(t, request{method: http.MethodPost, path: "/v1/applications"})
+		assert.Equal(t, http.StatusMethodNotAllowed, r.status)
+		assert.ElementsMatch(t, []string{"GET", "HEAD"}, allowed(r.header.Get("Allow")))
+	})
+	t.Run("logged as HEAD", func(t *testing.T) {
+		assert.Contains(t, e.logs.String(), `"method":"HEAD","path":"/v1/applications/orders","route":"/v1/applications/:name","status":200`)
+	})
+}
