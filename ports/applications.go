@@ -10,7 +10,10 @@ import (
 
 // ApplicationRepository stores Applications. Implementations are safe for concurrent
 // use, hand out copies (a caller may mutate what it gets), and assign a new
-// ResourceVersion on every successful write.
+// ResourceVersion on every successful write. They also assign the UID: a new unique one
+// when an Application is created, kept by every later Put and Update whatever the
+// caller sets, so an Application deleted and created again under the same name has
+// another UID (Kubernetes' metadata.uid).
 type ApplicationRepository interface {
 	// Get returns the named Application, or an error wrapping application.ErrNotFound.
 	Get(ctx context.Context, name string) (application.Application, error)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/ports"
 )
@@ -31,6 +33,7 @@ func NewApplicationRepository(db *DB) *ApplicationRepository {
 		rv:       func(a application.Application) string { return a.ResourceVersion },
 		setRV:    func(a *application.Application, rv string) { a.ResourceVersion = rv },
 		copy:     application.Application.DeepCopy,
+		identity: keepUID,
 		encode:   encodeApplication,
 		decode:   decodeApplication,
 	})}
@@ -86,4 +89,14 @@ func (r *ApplicationRepository) Delete(ctx context.Context, name string) error {
 // DB is closed.
 func (r *ApplicationRepository) Watch(ctx context.Context) (<-chan ports.Event[application.Application], error) {
 	return r.s.watch(ctx)
+}
+
+// keepUID gives a created Application a new random UID and keeps the stored one on
+// every later write, whatever the caller sent.
+func keepUID(prev, next *application.Application) {
+	if prev != nil && prev.UID != "" {
+		next.UID = prev.UID
+		return
+	}
+	next.UID = uuid.NewString()
 }

@@ -29,6 +29,10 @@ type codec[T any] struct {
 	// need not set name or resource version.
 	encode func(db *DB, name string, obj T) ([]byte, error)
 	decode func(db *DB, name string, payload []byte) (T, error)
+	// identity, when set, carries identity fields the store owns (an Application's UID)
+	// from prev, the stored object (nil on creation), to next, inside the write
+	// transaction; payloads are then encoded there.
+	identity func(prev *T, next *T)
 }
 
 // bucketStore gives name -> object records in one bucket, with resource versions,
@@ -155,6 +159,24 @@ func (s *bucketStore[T]) put(ctx context.Context, obj T) (T, bool, error) {
 				return nil, fmt.Errorf("put %s %s: resource version %s is not current (%d): %w", s.c.noun, name, want, have, s.c.conflict)
 			}
 		}
+		if s.c.identity != nil {
+			var prev *T
+			if raw != nil {
+				_, p, err := splitRecord(raw)
+				if err != nil {
+					return nil, fmt.Errorf("put %s %s: %w", s.c.noun, name, err)
+				}
+				old, err := s.c.decode(s.db, name, p)
+				if err != nil {
+					return nil, fmt.Errorf("put %s %s: %w", s.c.noun, name, err)
+				}
+				prev = &old
+			}
+			s.c.identity(prev, &stored)
+			if payload, err = s.c.encode(s.db, name, stored); err != nil {
+				return nil, fmt.Errorf("put %s %s: %w", s.c.noun, name, err)
+			}
+		}
 		return s.write(tx, name, payload, &stored)
 	})
 	if err != nil {
@@ -196,11 +218,19 @@ func (s *bucketStore[T]) update(ctx context.Context, name string, fn func(*T) er
 			return zero, fmt.Errorf("update: %w", err)
 		}
 		readRV := s.c.rv(current)
+		var read T
+		if s.c.identity != nil {
+			read = s.c.copy(current)
+		}
 		if err := fn(&current); err != nil {
 			return zero, err
 		}
 		// fn's argument may be kept by the caller; store and publish a private copy.
 		next := s.c.copy(current)
+		if s.c.identity != nil {
+			// The version check below makes read the stored state.
+			s.c.identity(&read, &next)
+		}
 		payload, err := s.c.encode(s.db, name, next)
 		if err != nil {
 			return zero, fmt.Errorf("update %s %s: %w", s.c.noun, name, err)

@@ -37,6 +37,7 @@ func NewApplicationDocument(app application.Application) ApplicationDocument {
 		Metadata: ObjectMeta{
 			Name:            app.Name,
 			ResourceVersion: app.ResourceVersion,
+			UID:             app.UID,
 			Labels:          app.Labels,
 			Annotations:     app.Annotations,
 		},
@@ -49,6 +50,7 @@ func (d ApplicationDocument) Application() application.Application {
 	return application.Application{
 		Name:            d.Metadata.Name,
 		ResourceVersion: d.Metadata.ResourceVersion,
+		UID:             d.Metadata.UID,
 		Labels:          d.Metadata.Labels,
 		Annotations:     d.Metadata.Annotations,
 		Spec:            d.Spec,

@@ -4,10 +4,13 @@ import "reflect"
 
 // ObjectMeta is the part of Kubernetes' metadata appconnector keeps.
 type ObjectMeta struct {
-	Name            string            `json:"name"`
-	ResourceVersion string            `json:"resourceVersion,omitempty"`
-	Labels          map[string]string `json:"labels,omitempty"`
-	Annotations     map[string]string `json:"annotations,omitempty"`
+	Name            string `json:"name"`
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+	// UID is written, never read: the repository assigns it (metadata.uid stays in
+	// ignoredMeta, so applying `get -o yaml` output works).
+	UID         string            `json:"uid,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // ListMeta is the metadata of a list document.

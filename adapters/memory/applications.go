@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/ports"
 )
@@ -26,6 +28,7 @@ func NewApplicationRepository() *ApplicationRepository {
 		rv:       func(a application.Application) string { return a.ResourceVersion },
 		setRV:    func(a *application.Application, rv string) { a.ResourceVersion = rv },
 		copy:     application.Application.DeepCopy,
+		identity: keepUID,
 	})}
 }
 
@@ -64,3 +67,13 @@ func (r *ApplicationRepository) Watch(ctx context.Context) (<-chan ports.Event[a
 
 // Close closes every watch channel; later Watch calls fail. Reads and writes keep working.
 func (r *ApplicationRepository) Close() { r.s.close() }
+
+// keepUID gives a created Application a new random UID and keeps the stored one on
+// every later write, whatever the caller sent.
+func keepUID(prev, next *application.Application) {
+	if prev != nil && prev.UID != "" {
+		next.UID = prev.UID
+		return
+	}
+	next.UID = uuid.NewString()
+}

@@ -23,6 +23,9 @@ type kind[T any] struct {
 	rv       func(T) string
 	setRV    func(*T, string)
 	copy     func(T) T
+	// identity, when set, carries identity fields the store owns (an Application's UID)
+	// from prev, the stored object (nil on creation), to next, under the write lock.
+	identity func(prev *T, next *T)
 }
 
 // store is the generic map-backed store behind both repositories.
@@ -80,6 +83,13 @@ func (s *store[T]) put(obj T) (T, bool, error) {
 			return zero, false, fmt.Errorf("put %s %s: resource version %s is not current (%s): %w", s.k.noun, name, want, have, s.k.conflict)
 		}
 	}
+	if s.k.identity != nil {
+		var prev *T
+		if exists {
+			prev = &existing
+		}
+		s.k.identity(prev, &stored)
+	}
 	stored = s.commit(name, stored)
 	return s.k.copy(stored), !exists, nil
 }
@@ -116,7 +126,11 @@ func (s *store[T]) update(ctx context.Context, name string, fn func(*T) error) (
 			continue
 		}
 		// next is fn's argument, which the caller may have kept; store a private copy.
-		stored := s.commit(name, s.k.copy(next))
+		stored := s.k.copy(next)
+		if s.k.identity != nil {
+			s.k.identity(&latest, &stored)
+		}
+		stored = s.commit(name, stored)
 		s.mu.Unlock()
 		return s.k.copy(stored), nil
 	}

@@ -17,9 +17,12 @@ const (
 
 // Application is one connected external system. Name is the cluster-wide unique name
 // (metadata.name); ResourceVersion is assigned by the repository on every write and is
-// empty on an Application that was never stored.
+// empty on an Application that was never stored. UID (metadata.uid) is assigned by the
+// repository when the Application is created and never changes; a re-created
+// Application gets a new one, which is how one-time tokens tell the two apart.
 type Application struct {
 	Name            string            `json:"name"`
+	UID             string            `json:"uid,omitempty"`
 	ResourceVersion string            `json:"resourceVersion,omitempty"`
 	Labels          map[string]string `json:"labels,omitempty"`
 	Annotations     map[string]string `json:"annotations,omitempty"`

@@ -52,6 +52,7 @@ func applicationCases(k kit[application.Application]) []testCase[application.App
 			require.True(t, created)
 			want := fullApplication("full")
 			want.ResourceVersion = stored.ResourceVersion
+			want.UID = stored.UID
 			assert.Equal(t, want, stored)
 
 			got, err := s.Get(t.Context(), "full")
@@ -63,6 +64,47 @@ func applicationCases(k kit[application.Application]) []testCase[application.App
 			require.Len(t, items, 1)
 			assert.Equal(t, want, items[0])
 		}},
+		{"uid is assigned on creation, kept across updates and new on re-creation", func(t *testing.T, s store[application.Application]) {
+			ctx := t.Context()
+			repo := s.(ports.ApplicationRepository)
+			in := application.Application{Name: "app", UID: "chosen-by-the-caller"}
+			created, _, err := repo.Put(ctx, in)
+			require.NoError(t, err)
+			require.NotEmpty(t, created.UID)
+			assert.NotEqual(t, "chosen-by-the-caller", created.UID, "the repository assigns the uid")
+			got, err := repo.Get(ctx, "app")
+			require.NoError(t, err)
+			assert.Equal(t, created.UID, got.UID)
+
+			in.Spec.Description = "replaced"
+			in.UID = ""
+			replaced, isNew, err := repo.Put(ctx, in)
+			require.NoError(t, err)
+			require.False(t, isNew)
+			assert.Equal(t, created.UID, replaced.UID, "a replace keeps the uid")
+			in.UID = "another"
+			replaced, _, err = repo.Put(ctx, in)
+			require.NoError(t, err)
+			assert.Equal(t, created.UID, replaced.UID, "a replace cannot change the uid")
+			updated, err := repo.Update(ctx, "app", func(a *application.Application) error {
+				a.UID = "changed-by-fn"
+				a.Spec.Description = "updated"
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, created.UID, updated.UID, "an update keeps the uid")
+
+			other, _, err := repo.Put(ctx, application.Application{Name: "other"})
+			require.NoError(t, err)
+			assert.NotEqual(t, created.UID, other.UID, "every Application has its own uid")
+
+			require.NoError(t, repo.Delete(ctx, "app"))
+			again, isNew, err := repo.Put(ctx, application.Application{Name: "app"})
+			require.NoError(t, err)
+			require.True(t, isNew)
+			require.NotEmpty(t, again.UID)
+			assert.NotEqual(t, created.UID, again.UID, "a re-created Application has a new uid")
+		}},
 		{"values handed out are copies", func(t *testing.T, s store[application.Application]) {
 			ctx := t.Context()
 			in := fullApplication("app")
@@ -70,6 +112,7 @@ func applicationCases(k kit[application.Application]) []testCase[application.App
 			require.NoError(t, err)
 			want := fullApplication("app")
 			want.ResourceVersion = stored.ResourceVersion
+			want.UID = stored.UID
 
 			mutateApplication(&in)
 			mutateApplication(&stored)
@@ -190,6 +233,7 @@ func updateCases() []updateCase {
 			want := fullApplication("app")
 			want.Spec.Description = "changed"
 			want.ResourceVersion = got.ResourceVersion
+			want.UID = got.UID
 			assert.Equal(t, want, got, "mutating fn's argument or the result after Update changed the store")
 		}},
 		{"concurrent updates lose nothing", func(t *testing.T, r ports.ApplicationRepository) {
