@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,6 +87,52 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				"panic", fmt.Sprint(r), "stack", string(stack))
 			err = panicError{value: r}
 		}()
+		return next(c)
+	}
+}
+
+// eofBody records whether a handler read the request body to its end.
+type eofBody struct {
+	io.ReadCloser
+	eof atomic.Bool
+}
+
+func (b *eofBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
+	return n, err
+}
+
+// hangUpOnUnreadBody makes an answer sent before the body was read (a 401 before the
+// token is known, 405, 415, 413) go out at once and end the connection. Otherwise
+// net/http reads up to 256 KiB of leftover body to keep the connection alive, first
+// before it sends the answer and then again after it, so a client without a token
+// could hold a connection by trickling a large announced body.
+func hangUpOnUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength == 0 || req.Body == nil || req.Body == http.NoBody {
+			return next(c)
+		}
+		body := &eofBody{ReadCloser: req.Body}
+		// A shallow copy: net/http keeps the original request, whose body type its
+		// post-handler logic depends on.
+		tracked := req.WithContext(req.Context())
+		tracked.Body = body
+		c.SetRequest(tracked)
+		res := c.Response()
+		res.Before(func() {
+			if body.eof.Load() {
+				return
+			}
+			res.Header().Set(echo.HeaderConnection, "close")
+			// Connection: close stops the read before the answer; a read deadline in
+			// the past stops the one net/http does when it closes the body afterwards.
+			// The answer itself is unaffected: writes have their own deadline.
+			_ = http.NewResponseController(res.Writer).SetReadDeadline(time.Unix(1, 0))
+		})
 		return next(c)
 	}
 }

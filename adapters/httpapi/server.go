@@ -38,7 +38,7 @@ func NewServer(cfg Config, reg *registry.Service, logger *slog.Logger, extra Ext
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard) // everything worth logging goes through slog
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(removeTrailingSlash)
+	e.Pre(removeTrailingSlash, hangUpOnUnreadBody)
 	e.Use(cfg.Middleware...)
 	e.Use(s.logRequests, s.recoverPanics, s.auth.middleware)
 
