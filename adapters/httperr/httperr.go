@@ -1,11 +1,13 @@
 // Package httperr writes the error body every HTTP surface of appconnector shares with
 // Kyma: {"code": <http status>, "error": "<message>"}, Content-Type
-// application/json;charset=UTF-8. Messages must never contain secret values.
+// application/json;charset=UTF-8, and reads it back on the client side. Messages must
+// never contain secret values.
 package httperr
 
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // ContentType is the exact value Kyma's components send with error bodies.
@@ -25,4 +27,33 @@ func Write(w http.ResponseWriter, status int, message string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// maxRawMessage is how much of a body that is not an error document Message shows.
+const maxRawMessage = 200
+
+// Message returns the message of an error answer: the "error" of the shared body, the
+// "message" of the body Kyma's older components send, or else (a proxy in between,
+// say) the start of the body as text, or the status text when the body is empty.
+func Message(status int, body []byte) string {
+	var b struct {
+		Body
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(body, &b); err == nil {
+		if b.Error != "" {
+			return b.Error
+		}
+		if b.Message != "" {
+			return b.Message
+		}
+	}
+	msg := strings.TrimSpace(string(body))
+	if len(msg) > maxRawMessage {
+		msg = msg[:maxRawMessage] + "..."
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return msg
 }

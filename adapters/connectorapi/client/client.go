@@ -65,24 +65,7 @@ func do(ctx context.Context, hc *http.Client, method, url string, header http.He
 }
 
 func errorFrom(status int, data []byte) error {
-	var b httperr.Body
-	if err := json.Unmarshal(data, &b); err == nil && b.Error != "" {
-		return &Error{StatusCode: status, Message: b.Error}
-	}
-	var legacy struct {
-		Message string `json:"message"`
-	}
-	if err := json.Unmarshal(data, &legacy); err == nil && legacy.Message != "" {
-		return &Error{StatusCode: status, Message: legacy.Message}
-	}
-	msg := strings.TrimSpace(string(data))
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	return &Error{StatusCode: status, Message: msg}
+	return &Error{StatusCode: status, Message: httperr.Message(status, data)}
 }
 
 // redact removes the query (which carries the one-time token) from URLs in messages.

@@ -90,19 +90,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 }
 
 func errorFrom(status int, data []byte) error {
-	var b httperr.Body
-	if err := json.Unmarshal(data, &b); err == nil && b.Error != "" {
-		return &Error{StatusCode: status, Message: b.Error}
-	}
-	// Not our error body (a proxy in between?): show the start of what came back.
-	msg := strings.TrimSpace(string(data))
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	return &Error{StatusCode: status, Message: msg}
+	return &Error{StatusCode: status, Message: httperr.Message(status, data)}
 }
 
 func objectPath(collection, name string) string {
