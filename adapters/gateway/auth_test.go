@@ -65,8 +65,11 @@ func oauthSecret(e *env, t *testing.T, name string) {
 
 func TestOAuthSingleFetchAndExpiry(t *testing.T) {
 	e := newEnv(t, nil)
+	// The token's lifetime passes on a clock the test moves, not on the wall clock.
+	var skew atomic.Int64
+	gateway.SetClock(e.gw, func() time.Time { return time.Now().Add(time.Duration(skew.Load())) })
 	up := newEcho(t)
-	ts := &tokenServer{expiresIn: 1, delay: 100 * time.Millisecond}
+	ts := &tokenServer{expiresIn: 60, delay: 100 * time.Millisecond}
 	tok := httptest.NewServer(ts)
 	t.Cleanup(tok.Close)
 	oauthSecret(e, t, "shop-oauth")
@@ -95,8 +98,10 @@ func TestOAuthSingleFetchAndExpiry(t *testing.T) {
 	assert.Equal(t, "s3cret", pass)
 	assert.Empty(t, form["client_secret"], "credentials in one place only (kyma#7901)")
 
-	time.Sleep(1100 * time.Millisecond)
 	got := readEcho(t, e.do(t, "GET", "/shop/orders-api/x", nil))
+	assert.Equal(t, "Bearer token-1", got.Header.Get("Authorization"), "a token is reused until shortly before it expires")
+	skew.Store(int64(55 * time.Second)) // past the refresh point: 60 s minus a tenth
+	got = readEcho(t, e.do(t, "GET", "/shop/orders-api/x", nil))
 	assert.Equal(t, "Bearer token-2", got.Header.Get("Authorization"), "an expired token is fetched again")
 	assert.Equal(t, int32(2), ts.calls.Load())
 }

@@ -20,6 +20,13 @@ type Config struct {
 	// and TLS handshake, and each token or CSRF fetch. It does not bound streaming the
 	// response body: a download is not cut while bytes flow.
 	ProxyTimeout time.Duration
+	// BodyIdleTimeout is the longest a request or response body may make no progress: the
+	// client sending the request body, the target reading it, the target sending the
+	// response body, the client reading it. Each successful read or write restarts it, so
+	// slow transfers keep going while a stalled peer is cut off. 0 means the default.
+	BodyIdleTimeout time.Duration
+	// AccessLog logs every request at info level instead of debug.
+	AccessLog bool
 	// RetryBodyLimit is the largest request body buffered so a 401/403 can be retried;
 	// larger bodies stream through and are not retried.
 	RetryBodyLimit int64
@@ -47,6 +54,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		ProxyTimeout:          10 * time.Second,
+		BodyIdleTimeout:       10 * time.Second,
 		RetryBodyLimit:        1 << 20,
 		RetryOnAuthFailure:    true,
 		MaxIdleConnsPerHost:   256,
@@ -59,12 +67,15 @@ func DefaultConfig() Config {
 // withDefaults fills zero durations and sizes from DefaultConfig and rejects negatives.
 func (c Config) withDefaults() (Config, error) {
 	d := DefaultConfig()
-	if c.ProxyTimeout < 0 || c.RetryBodyLimit < 0 || c.MaxIdleConnsPerHost < 0 || c.IdleConnTimeout < 0 ||
+	if c.ProxyTimeout < 0 || c.BodyIdleTimeout < 0 || c.RetryBodyLimit < 0 || c.MaxIdleConnsPerHost < 0 || c.IdleConnTimeout < 0 ||
 		c.CSRFTokenTTL < 0 || c.TokenTTLWithoutExpiry < 0 {
 		return c, errors.New("gateway config: durations and sizes must not be negative")
 	}
 	if c.ProxyTimeout == 0 {
 		c.ProxyTimeout = d.ProxyTimeout
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = d.BodyIdleTimeout
 	}
 	if c.MaxIdleConnsPerHost == 0 {
 		c.MaxIdleConnsPerHost = d.MaxIdleConnsPerHost

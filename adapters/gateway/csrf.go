@@ -29,7 +29,7 @@ type csrfSource struct {
 
 // newCSRFSource builds the CSRF source of an entry. auth returns the Authorization
 // header to send (nil for none); rt carries TLS settings and the client certificate.
-func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Context) (authHeader, error), cfg *Config) (*csrfSource, error) {
+func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Context) (authHeader, error), cfg *Config, now func() time.Time) (*csrfSource, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("csrfInfo.tokenEndpointURL is not an absolute http(s) URL")
@@ -38,12 +38,12 @@ func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Contex
 	clean.RawQuery = ""
 	s := &csrfSource{url: clean.String()}
 	ttl := cfg.CSRFTokenTTL
-	s.cache = newCached(cfg.ProxyTimeout, func(ctx context.Context) (*csrfToken, time.Time, error) {
+	s.cache = newCached(cfg.ProxyTimeout, now, func(ctx context.Context) (*csrfToken, time.Time, error) {
 		tok, err := fetchCSRF(ctx, u, rt, auth)
 		if err != nil {
 			return nil, time.Time{}, &fetchError{what: "CSRF token", url: s.url, err: err}
 		}
-		return tok, time.Now().Add(ttl), nil
+		return tok, now().Add(ttl), nil
 	})
 	return s, nil
 }

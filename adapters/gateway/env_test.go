@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,9 +33,22 @@ type env struct {
 	standalone *httptest.Server
 	compass    *httptest.Server
 	client     *http.Client
+
+	// barrier answers the sync requests; syncs counts them.
+	barrier *httptest.Server
+	syncs   atomic.Int64
 }
 
 func newEnv(t testing.TB, mod func(*gateway.Config)) *env {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return newEnvWithLogger(t, mod, logger)
+}
+
+func newEnvWithLogger(t testing.TB, mod func(*gateway.Config), logger *slog.Logger) *env {
 	t.Helper()
 	cfg := gateway.DefaultConfig()
 	cfg.ProxyTimeout = 2 * time.Second
@@ -40,10 +56,10 @@ func newEnv(t testing.TB, mod func(*gateway.Config)) *env {
 		mod(&cfg)
 	}
 	e := &env{apps: memory.NewApplicationRepository(), secrets: memory.NewSecretStore()}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	e.barrier = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Barrier", r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	}))
 	gw, err := gateway.New(cfg, e.apps, e.secrets, logger)
 	require.NoError(t, err)
 	e.gw = gw
@@ -62,6 +78,7 @@ func newEnv(t testing.TB, mod func(*gateway.Config)) *env {
 	t.Cleanup(func() {
 		e.standalone.Close()
 		e.compass.Close()
+		e.barrier.Close()
 		cancel()
 		require.NoError(t, <-done)
 		e.apps.Close()
@@ -82,7 +99,7 @@ func (e *env) put(t testing.TB, app application.Application) {
 	t.Helper()
 	_, _, err := e.apps.Put(context.Background(), app)
 	require.NoError(t, err)
-	e.settle()
+	e.sync(t)
 }
 
 func (e *env) putSecret(t testing.TB, name string, data map[string]string) {
@@ -93,12 +110,55 @@ func (e *env) putSecret(t testing.TB, name string, data map[string]string) {
 	}
 	_, _, err := e.secrets.Put(context.Background(), s)
 	require.NoError(t, err)
-	e.settle()
+	e.sync(t)
 }
 
-// settle gives the watch goroutine time to apply a write; tests that measure propagation
-// poll instead.
-func (e *env) settle() { time.Sleep(50 * time.Millisecond) }
+// sync waits until the gateway routes by every store write made before it. It writes a
+// new Secret and the Application "zz-sync" that uses it and targets the barrier server
+// under a new path, then polls until a request through the gateway reaches that path.
+// Each store's watch delivers in commit order and the route table folds everything
+// queued into one publication, so once both barrier writes are routed, so are the
+// writes before them.
+func (e *env) sync(t testing.TB) {
+	t.Helper()
+	n := strconv.FormatInt(e.syncs.Add(1), 10)
+	secret := "zz-sync-" + n
+	_, _, err := e.secrets.Put(context.Background(), secretOf(secret, "username", "u", "password", "p"))
+	require.NoError(t, err)
+	_, _, err = e.apps.Put(context.Background(), app("zz-sync", e.barrier.URL+"/"+n,
+		&application.Credentials{Type: application.CredentialBasic, SecretName: secret}))
+	require.NoError(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := e.client.Get(e.standalone.URL + "/zz-sync/orders-api")
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusNoContent && resp.Header.Get("X-Barrier") == "/"+n {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "store writes did not reach the gateway's route table")
+		time.Sleep(time.Millisecond) // poll interval
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (the log handler).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // do sends a request through the standalone listener.
 func (e *env) do(t *testing.T, method, path string, body io.Reader, hdr ...string) *http.Response {

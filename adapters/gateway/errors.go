@@ -42,6 +42,10 @@ func upstreamStatus(r *http.Request, err error, cfg *Config) (status int, msg st
 		}
 		return http.StatusBadGateway, fe.Error(), false
 	}
+	var se *stallError
+	if errors.As(err, &se) {
+		return http.StatusGatewayTimeout, se.Error(), false
+	}
 	if isTimeout(err) {
 		return http.StatusGatewayTimeout, fmt.Sprintf("target did not answer within %s", cfg.ProxyTimeout), false
 	}

@@ -36,8 +36,8 @@ type flight[T any] struct {
 	err  error
 }
 
-func newCached[T any](timeout time.Duration, fetch func(ctx context.Context) (T, time.Time, error)) *cached[T] {
-	return &cached[T]{fetch: fetch, timeout: timeout, now: time.Now}
+func newCached[T any](timeout time.Duration, now func() time.Time, fetch func(ctx context.Context) (T, time.Time, error)) *cached[T] {
+	return &cached[T]{fetch: fetch, timeout: timeout, now: now}
 }
 
 // get returns the current value and its generation, fetching it if there is none or it

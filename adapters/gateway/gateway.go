@@ -36,8 +36,12 @@ func New(cfg Config, apps ports.ApplicationRepository, secrets ports.SecretStore
 	g.res = newResources(&g.cfg, logger)
 	g.routes = appgw.NewRoutes(apps, secrets, g.res, logger)
 	proxy := newReverseProxy(&g.cfg, logger)
+	level := slog.LevelDebug
+	if cfg.AccessLog {
+		level = slog.LevelInfo
+	}
 	mk := func(m dgw.Mode, name string) http.Handler {
-		var h http.Handler = &handler{mode: m, routes: g.routes, proxy: proxy, cfg: &g.cfg, logger: logger}
+		var h http.Handler = &handler{mode: m, routes: g.routes, proxy: proxy, cfg: &g.cfg, logger: logger, logLevel: level}
 		if cfg.Middleware != nil {
 			h = cfg.Middleware(name, h)
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"time"
 
 	"github.com/appconnector/appconnector/adapters/httperr"
 	appgw "github.com/appconnector/appconnector/app/gateway"
@@ -23,9 +24,24 @@ type handler struct {
 	proxy  *httputil.ReverseProxy
 	cfg    *Config
 	logger *slog.Logger
+	// logLevel is the request log's level: debug, or info with Config.AccessLog.
+	logLevel slog.Level
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := getState()
+	// Checked once: the request log costs nothing on the hot path when it is off.
+	logged := h.logger.Enabled(r.Context(), h.logLevel)
+	var start time.Time
+	if logged {
+		start = time.Now()
+	}
+	defer h.finish(r, st, logged, start)
+	h.serve(w, r, st)
+	st.done = true
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 	// RawPath is the path exactly as the client escaped it when that differs from Go's
 	// canonical escaping; otherwise the canonical escaping is what the client sent.
 	escaped := r.URL.RawPath
@@ -34,33 +50,69 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := dgw.ParsePath(escaped, h.mode)
 	if err != nil {
-		httperr.Write(w, http.StatusBadRequest, err.Error())
+		h.fail(w, st, http.StatusBadRequest, err.Error())
 		return
 	}
+	st.path = p
 	ep, err := h.routes.Lookup(p, h.mode)
 	if err != nil {
-		h.lookupError(w, err)
+		h.lookupError(w, st, err)
 		return
 	}
 	if ep.Err != nil {
 		h.logger.Warn("api entry unusable", "app", p.App, "service", ep.ServiceDisplayName, "error", ep.Err)
-		httperr.Write(w, http.StatusInternalServerError, ep.Err.Error())
+		h.fail(w, st, http.StatusInternalServerError, ep.Err.Error())
 		return
 	}
-	st := getState()
-	defer putState(st)
-	st.ep, st.b, st.path = ep, ep.Runtime.(*binding), p
+	st.ep, st.b = ep, ep.Runtime.(*binding)
 	if st.urlPath, st.rawPath, err = ep.Target.Path(p.Rest, ep.EncodeURL); err != nil {
-		httperr.Write(w, http.StatusBadRequest, err.Error())
+		h.fail(w, st, http.StatusBadRequest, err.Error())
 		return
 	}
 	st.query = dgw.MergeQuery(ep.Target.Query, r.URL.RawQuery, ep.Params)
+	st.idle, st.logger = h.cfg.BodyIdleTimeout, h.logger
+	st.client.init(w)
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		st.up = &upload{body: r.Body, idle: st.idle, conn: st.client.read}
+		r.Body = st.up
+	}
 	if h.cfg.RetryOnAuthFailure && st.b.retry {
 		if !h.bufferBody(w, r, st) {
 			return
 		}
 	}
 	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+}
+
+// finish runs when the handler returns, also when the proxy aborts the response with a
+// panic: the request log, and the request state back to the pool.
+func (h *handler) finish(r *http.Request, st *reqState, logged bool, start time.Time) {
+	if st.up != nil {
+		st.up.detach()
+	}
+	if logged {
+		attrs := [...]slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("app", st.path.App),
+			slog.String("service", st.path.Service),
+			slog.String("entry", st.path.Entry),
+			slog.Int("status", st.status),
+			slog.Duration("duration", time.Since(start)),
+			slog.Bool("aborted", !st.done),
+		}
+		a := attrs[:]
+		if h.mode != dgw.Compass {
+			a = append(attrs[:3:3], attrs[4:]...)
+		}
+		h.logger.LogAttrs(r.Context(), h.logLevel, "request", a...)
+	}
+	putState(st)
+}
+
+// fail answers with the gateway's own error.
+func (h *handler) fail(w http.ResponseWriter, st *reqState, status int, msg string) {
+	st.status = status
+	httperr.Write(w, status, msg)
 }
 
 // bufferBody reads a body of up to RetryBodyLimit into memory so a 401/403 can be
@@ -81,7 +133,11 @@ func (h *handler) bufferBody(w http.ResponseWriter, r *http.Request, st *reqStat
 	}
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		httperr.Write(w, http.StatusBadRequest, "failed to read request body: "+err.Error())
+		if st.up != nil && st.up.stalled.Load() {
+			h.fail(w, st, http.StatusRequestTimeout, "failed to read request body: "+err.Error())
+			return false
+		}
+		h.fail(w, st, http.StatusBadRequest, "failed to read request body: "+err.Error())
 		return false
 	}
 	if n > limit {
@@ -100,16 +156,16 @@ func (h *handler) bufferBody(w http.ResponseWriter, r *http.Request, st *reqStat
 	return true
 }
 
-func (h *handler) lookupError(w http.ResponseWriter, err error) {
+func (h *handler) lookupError(w http.ResponseWriter, st *reqState, err error) {
 	var amb *application.AmbiguousRouteError
 	switch {
 	case errors.Is(err, appgw.ErrNotReady):
-		httperr.Write(w, http.StatusServiceUnavailable, err.Error())
+		h.fail(w, st, http.StatusServiceUnavailable, err.Error())
 	case errors.As(err, &amb):
-		httperr.Write(w, http.StatusBadRequest, err.Error())
+		h.fail(w, st, http.StatusBadRequest, err.Error())
 	case errors.Is(err, application.ErrNotFound):
-		httperr.Write(w, http.StatusNotFound, err.Error())
+		h.fail(w, st, http.StatusNotFound, err.Error())
 	default:
-		httperr.Write(w, http.StatusInternalServerError, err.Error())
+		h.fail(w, st, http.StatusInternalServerError, err.Error())
 	}
 }

@@ -31,7 +31,7 @@ type tokenSource struct {
 // carries the TLS settings (skipVerify, and the client certificate for OAuthWithCert).
 // mtls selects RFC 8705 client authentication: client_id in the form, no secret, no
 // Basic header.
-func newTokenSource(o *credential.OAuth, mtls bool, client *http.Client, cfg *Config) (*tokenSource, error) {
+func newTokenSource(o *credential.OAuth, mtls bool, client *http.Client, cfg *Config, now func() time.Time) (*tokenSource, error) {
 	u, err := url.Parse(o.TokenURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("authenticationUrl is not an absolute http(s) URL")
@@ -58,14 +58,13 @@ func newTokenSource(o *credential.OAuth, mtls bool, client *http.Client, cfg *Co
 	clean.RawQuery = ""
 	ts := &tokenSource{url: clean.String()}
 	noExpiry := cfg.TokenTTLWithoutExpiry
-	ts.cache = newCached(cfg.ProxyTimeout, func(ctx context.Context) (authHeader, time.Time, error) {
+	ts.cache = newCached(cfg.ProxyTimeout, now, func(ctx context.Context) (authHeader, time.Time, error) {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
 		tok, err := conf.Token(ctx)
 		if err != nil {
 			return nil, time.Time{}, &fetchError{what: "token", url: ts.url, err: tokenError(err)}
 		}
-		now := time.Now()
-		return authHeader{tok.Type() + " " + tok.AccessToken}, refreshAt(now, tok.Expiry, noExpiry), nil
+		return authHeader{tok.Type() + " " + tok.AccessToken}, refreshAt(now(), tok.Expiry, noExpiry), nil
 	})
 	return ts, nil
 }

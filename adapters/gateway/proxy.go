@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,8 +30,19 @@ func newReverseProxy(cfg *Config, logger *slog.Logger) *httputil.ReverseProxy {
 		Transport:      &authTransport{cfg: cfg},
 		ModifyResponse: modifyResponse,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			status, msg, gone := upstreamStatus(r, err, cfg)
 			st, _ := r.Context().Value(stateKey{}).(*reqState)
+			if st != nil && st.up != nil && st.up.stalled.Load() {
+				// The client stopped sending its body; the server cancelled the request.
+				// The answer may still reach it.
+				st.status = http.StatusRequestTimeout
+				logger.Debug("client stopped sending the request body", "app", st.path.App, "service", st.path.Service, "idle", cfg.BodyIdleTimeout)
+				httperr.Write(w, http.StatusRequestTimeout, fmt.Sprintf("request body: no data received for %s", cfg.BodyIdleTimeout))
+				return
+			}
+			status, msg, gone := upstreamStatus(r, err, cfg)
+			if st != nil {
+				st.status = status
+			}
 			if gone {
 				logger.Debug("client went away", "path", r.URL.Path)
 				return
@@ -112,9 +124,17 @@ func connectionLists(conn []string, name string) bool {
 // Location of a redirect or 201 on the target is mapped back onto the gateway.
 func modifyResponse(resp *http.Response) error {
 	code := resp.StatusCode
+	st := resp.Request.Context().Value(stateKey{}).(*reqState)
+	if code != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody {
+		// An upgraded connection keeps its body (the proxy needs it writable) and no idle
+		// limit: a quiet WebSocket is not a stalled one.
+		st.mu.Lock()
+		st.resp = respBody{st: st, body: resp.Body, proxyFlushes: proxyFlushes(resp)}
+		st.mu.Unlock()
+		resp.Body = &st.resp
+	}
 	if dgw.RewritesLocation(code) {
 		if loc := resp.Header["Location"]; len(loc) > 0 {
-			st := resp.Request.Context().Value(stateKey{}).(*reqState)
 			if v, ok := st.ep.Target.RewriteLocation(loc[0], resp.Request.URL, st.path.Prefix()); ok {
 				resp.Header["Location"] = []string{v}
 			}
@@ -125,5 +145,6 @@ func modifyResponse(resp *http.Response) error {
 		resp.StatusCode = http.StatusBadGateway
 		resp.Status = "502 Bad Gateway"
 	}
+	st.status = resp.StatusCode
 	return nil
 }

@@ -69,6 +69,8 @@ type counted[T any] struct {
 type resources struct {
 	cfg    *Config
 	logger *slog.Logger
+	// now is the clock of token and CSRF expiry; tests replace it.
+	now func() time.Time
 
 	transports map[transportKey]*counted[*http.Transport]
 	tokens     map[tokenKey]*counted[*tokenSource]
@@ -79,7 +81,7 @@ var _ appgw.Binder = (*resources)(nil)
 
 func newResources(cfg *Config, logger *slog.Logger) *resources {
 	return &resources{
-		cfg: cfg, logger: logger,
+		cfg: cfg, logger: logger, now: time.Now,
 		transports: map[transportKey]*counted[*http.Transport]{},
 		tokens:     map[tokenKey]*counted[*tokenSource]{},
 		csrfs:      map[csrfKey]*counted[*csrfSource]{},
@@ -217,10 +219,10 @@ func (r *resources) tlsConfig(skipVerify bool, cert *tls.Certificate) *tls.Confi
 func (r *resources) newTransport(skipVerify bool, cert *tls.Certificate) *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
+		DialContext: dialStalling((&net.Dialer{
 			Timeout:   r.cfg.ProxyTimeout,
 			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		}).DialContext, r.cfg.BodyIdleTimeout),
 		TLSClientConfig:       r.tlsConfig(skipVerify, cert),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0, // bounded per host and by IdleConnTimeout
@@ -254,7 +256,7 @@ func (r *resources) tokenSource(ep *appgw.Endpoint, cert *tls.Certificate) (*tok
 	}
 	tr := r.newTransport(ep.SkipVerify, tcert)
 	tr.MaxIdleConnsPerHost = 2 // token calls are rare
-	ts, err := newTokenSource(c.OAuth, mtls, &http.Client{Transport: tr}, r.cfg)
+	ts, err := newTokenSource(c.OAuth, mtls, &http.Client{Transport: tr}, r.cfg, r.now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -303,7 +305,7 @@ func (r *resources) csrfSource(ep *appgw.Endpoint, b *binding) (*csrfSource, *cs
 			return h, err
 		}
 	}
-	cs, err := newCSRFSource(c.CSRFTokenURL, b.target, auth, r.cfg)
+	cs, err := newCSRFSource(c.CSRFTokenURL, b.target, auth, r.cfg, r.now)
 	if err != nil {
 		return nil, nil, err
 	}

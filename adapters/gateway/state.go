@@ -3,8 +3,10 @@ package gateway
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	appgw "github.com/appconnector/appconnector/app/gateway"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
@@ -27,16 +29,45 @@ type reqState struct {
 	// body is the buffered request body when it can be replayed for a retry.
 	body       *bytes.Buffer
 	replayable bool
+
+	// status is the answer's status code for the request log (0: none was sent).
+	status int
+	// done is set when the handler returns normally; a panic (the proxy aborts a
+	// response whose body failed) leaves it false.
+	done   bool
+	idle   time.Duration
+	logger *slog.Logger
+	client clientConn
+	// up is the client's request body, nil for a request without one.
+	up *upload
+
+	// resp wraps the target's response body; mu orders its setting against expire.
+	mu   sync.Mutex
+	resp respBody
+	// timer runs expire while a read of the target's body is pending. It belongs to the
+	// pooled state and is created once.
+	timer *time.Timer
+	// fired is set when timer went off: its function may then still be running, so
+	// this state must not be reused.
+	fired bool
 }
 
-var statePool = sync.Pool{New: func() any { return new(reqState) }}
+var statePool = sync.Pool{New: func() any {
+	st := new(reqState)
+	st.timer = time.AfterFunc(time.Hour, st.expire)
+	st.timer.Stop()
+	return st
+}}
 
 func getState() *reqState { return statePool.Get().(*reqState) }
 
 func putState(st *reqState) {
+	if st.fired {
+		return // expire may still hold it; let the collector have it
+	}
 	// The body buffer is not pooled: when a target answers before reading the whole
 	// request, the transport may still be writing from it after the handler returned.
-	*st = reqState{}
+	*st = reqState{timer: st.timer}
 	statePool.Put(st)
 }
 
