@@ -17,6 +17,7 @@ import (
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
 	"github.com/appconnector/appconnector/ports"
+	"github.com/appconnector/appconnector/ports/porttest"
 )
 
 func TestOpenCreatesFilesWithPrivateModes(t *testing.T) {
@@ -178,8 +179,8 @@ func TestCloseEndsWatches(t *testing.T) {
 	secrets, err := bolt.NewSecretStore(db).Watch(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
-	requireClosed(t, apps)
-	requireClosed(t, secrets)
+	porttest.RequireClosed(t, apps)
+	porttest.RequireClosed(t, secrets)
 }
 
 func TestRepositoriesOfOneDBShareWatchers(t *testing.T) {
@@ -194,21 +195,6 @@ func TestRepositoriesOfOneDBShareWatchers(t *testing.T) {
 		assert.Equal(t, "other-instance", ev.Name)
 	case <-time.After(5 * time.Second):
 		t.Fatal("a write through a second repository value was not watched")
-	}
-}
-
-func requireClosed[T any](t *testing.T, ch <-chan T) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-deadline:
-			t.Fatal("channel not closed")
-		}
 	}
 }
 

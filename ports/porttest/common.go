@@ -237,7 +237,7 @@ func commonCases[T any](k kit[T]) []testCase[T] {
 			require.Equal(t, ports.EventSynced, recv(t, ch).Type)
 			mustPut(t, s, k.build("unread", 1))
 			cancel()
-			requireClosed(t, ch)
+			RequireClosed(t, ch)
 			// The store keeps working for others after a watcher left.
 			mustPut(t, s, k.build("after", 1))
 			other := watch(t, t.Context(), s)
@@ -248,7 +248,7 @@ func commonCases[T any](k kit[T]) []testCase[T] {
 			ctx, cancel := context.WithCancel(t.Context())
 			ch := watch(t, ctx, s)
 			cancel()
-			requireClosed(t, ch)
+			RequireClosed(t, ch)
 		}},
 		{"concurrent writers: watchers converge on list", func(t *testing.T, s store[T]) {
 			concurrentWriters(t, k, s)

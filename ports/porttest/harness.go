@@ -78,8 +78,10 @@ func recv[T any](t *testing.T, ch <-chan ports.Event[T]) ports.Event[T] {
 	return ports.Event[T]{}
 }
 
-// requireClosed drains ch (undelivered events may still arrive) until it is closed.
-func requireClosed[T any](t *testing.T, ch <-chan ports.Event[T]) {
+// RequireClosed drains ch (undelivered values may still arrive) until it is closed, and
+// fails t if that takes longer than the suites wait for any event: a channel that is
+// never closed fails the test instead of hanging it.
+func RequireClosed[T any](t testing.TB, ch <-chan T) {
 	t.Helper()
 	deadline := time.After(waitTimeout)
 	for {
@@ -89,7 +91,7 @@ func requireClosed[T any](t *testing.T, ch <-chan ports.Event[T]) {
 				return
 			}
 		case <-deadline:
-			require.FailNow(t, "watch channel not closed", "waited %s", waitTimeout)
+			require.FailNow(t, "channel not closed", "waited %s", waitTimeout)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appconnector/appconnector/ports"
+	"github.com/appconnector/appconnector/ports/porttest"
 )
 
 type obj struct{ M map[string]int }
@@ -26,21 +27,6 @@ func recv(t *testing.T, ch <-chan ports.Event[obj]) ports.Event[obj] {
 		t.Fatal("no event within 5s")
 	}
 	return ports.Event[obj]{}
-}
-
-func requireClosed(t *testing.T, ch <-chan ports.Event[obj]) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-deadline:
-			t.Fatal("channel not closed within 5s")
-		}
-	}
 }
 
 func TestSnapshotSyncedThenPublishedInOrder(t *testing.T) {
@@ -83,7 +69,7 @@ func TestCancelClosesAndUnsubscribes(t *testing.T) {
 	require.NoError(t, err)
 	h.Publish(ports.Event[obj]{Type: ports.EventPut, Name: "unread"})
 	cancel()
-	requireClosed(t, ch)
+	porttest.RequireClosed(t, ch)
 	require.Eventually(t, func() bool { return h.Watchers() == 0 }, 5*time.Second, time.Millisecond)
 }
 
@@ -93,7 +79,7 @@ func TestCloseClosesWatchersAndRefusesNew(t *testing.T) {
 	require.NoError(t, err)
 	h.Publish(ports.Event[obj]{Type: ports.EventPut, Name: "unread"})
 	h.Close()
-	requireClosed(t, ch)
+	porttest.RequireClosed(t, ch)
 	_, err = h.Subscribe(context.Background(), nil)
 	require.ErrorIs(t, err, ErrClosed)
 	h.Close()
