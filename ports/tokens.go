@@ -10,7 +10,8 @@ import (
 )
 
 // TokenStore stores one-time pairing tokens by the digest of their secret; the secret
-// itself is never stored. Implementations are safe for concurrent use.
+// itself is never stored. Every field of a token, ApplicationUID included, is returned
+// as it was put. Implementations are safe for concurrent use.
 type TokenStore interface {
 	// Put stores tok under tok.Digest, replacing any token with the same digest.
 	Put(ctx context.Context, tok pairing.Token) error

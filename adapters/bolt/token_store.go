@@ -28,9 +28,10 @@ type TokenStore struct {
 func NewTokenStore(db *DB) *TokenStore { return &TokenStore{db: db} }
 
 type storedToken struct {
-	Application string    `json:"application"`
-	IssuedAt    time.Time `json:"issuedAt"`
-	ExpiresAt   time.Time `json:"expiresAt"`
+	Application    string    `json:"application"`
+	ApplicationUID string    `json:"applicationUid,omitempty"`
+	IssuedAt       time.Time `json:"issuedAt"`
+	ExpiresAt      time.Time `json:"expiresAt"`
 }
 
 func decodeToken(d pairing.Digest, v []byte) (pairing.Token, error) {
@@ -38,12 +39,14 @@ func decodeToken(d pairing.Digest, v []byte) (pairing.Token, error) {
 	if err := json.Unmarshal(v, &st); err != nil {
 		return pairing.Token{}, fmt.Errorf("decode token %s: %w", d, err)
 	}
-	return pairing.Token{Digest: d, Application: st.Application, IssuedAt: st.IssuedAt, ExpiresAt: st.ExpiresAt}, nil
+	return pairing.Token{Digest: d, Application: st.Application, ApplicationUID: st.ApplicationUID,
+		IssuedAt: st.IssuedAt, ExpiresAt: st.ExpiresAt}, nil
 }
 
 // Put implements ports.TokenStore.
 func (s *TokenStore) Put(_ context.Context, tok pairing.Token) error {
-	v, err := json.Marshal(storedToken{Application: tok.Application, IssuedAt: tok.IssuedAt, ExpiresAt: tok.ExpiresAt})
+	v, err := json.Marshal(storedToken{Application: tok.Application, ApplicationUID: tok.ApplicationUID,
+		IssuedAt: tok.IssuedAt, ExpiresAt: tok.ExpiresAt})
 	if err != nil {
 		return fmt.Errorf("encode token: %w", err)
 	}

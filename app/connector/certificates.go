@@ -3,10 +3,12 @@ package connector
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/appconnector/appconnector/domain/certificate"
+	"github.com/appconnector/appconnector/domain/pairing"
 )
 
 // ManagementInfo describes the Application a client certificate belongs to.
@@ -32,8 +34,14 @@ func (s *Service) SignCSR(ctx context.Context, secret, csr string) (certificate.
 	if err != nil {
 		return certificate.Issued{}, fmt.Errorf("use token: %w", err)
 	}
-	if _, err := s.apps.Get(ctx, tok.Application); err != nil {
-		return certificate.Issued{}, fmt.Errorf("sign csr for %s: %w", tok.Application, err)
+	if err := s.checkTokenApplication(ctx, tok); err != nil {
+		if errors.Is(err, pairing.ErrNotFound) {
+			// Used up, so that it stays dead if the Application comes back.
+			if _, cerr := s.tokens.Consume(ctx, d, s.now()); cerr != nil && !errors.Is(cerr, pairing.ErrNotFound) {
+				s.logger.Warn("remove token of a deleted application", "application", tok.Application, "err", cerr)
+			}
+		}
+		return certificate.Issued{}, err
 	}
 	req, err := s.checkCSR(csr, s.cfg.Subject.ForApplication(tok.Application))
 	if err != nil {

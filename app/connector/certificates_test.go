@@ -69,12 +69,6 @@ func TestSignCSR(t *testing.T) {
 		assert.ErrorContains(t, err, "hsm offline")
 	})
 
-	t.Run("application deleted", func(t *testing.T) {
-		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
-		f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{}, application.ErrNotFound)
-		_, err := f.svc.SignCSR(t.Context(), secret, csr)
-		assert.ErrorIs(t, err, application.ErrNotFound)
-	})
 }
 
 func TestRenew(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/certificate"
 	"github.com/appconnector/appconnector/domain/event"
+	"github.com/appconnector/appconnector/domain/pairing"
 	"github.com/appconnector/appconnector/ports"
 )
 
@@ -121,4 +122,51 @@ func TestAuthorizationAgreesWithRepositoryImmediately(t *testing.T) {
 	require.Len(t, recs, 1)
 	assert.Equal(t, id, recs[0].Event.ID)
 	assert.Equal(t, "crm.order.created.v1", recs[0].Event.Type, "the label written just before is used")
+}
+
+// Deleting an Application revokes its one-time tokens: the token of the deleted
+// Application, or of an earlier Application with the same name, is refused at both
+// steps and used up, so re-creating the Application does not bring it back.
+func TestTokenDiesWithItsApplication(t *testing.T) {
+	for _, step := range []string{"info", "csr"} {
+		t.Run(step, func(t *testing.T) {
+			f := newStateFixture(t, Config{})
+			f.put(t, application.Application{Name: "temp-app"})
+			tok, err := f.svc.IssueToken(t.Context(), "temp-app")
+			require.NoError(t, err)
+			if step == "csr" {
+				info, err := f.svc.SigningRequestInfo(t.Context(), tok.Secret)
+				require.NoError(t, err)
+				tok = info.Next
+			}
+			require.NoError(t, f.apps.Delete(t.Context(), "temp-app"))
+			use := func() error {
+				if step == "info" {
+					_, err := f.svc.SigningRequestInfo(t.Context(), tok.Secret)
+					return err
+				}
+				_, err := f.svc.SignCSR(t.Context(), tok.Secret, testCSR(t, "temp-app"))
+				return err
+			}
+			assert.ErrorIs(t, use(), pairing.ErrNotFound, "the Application is gone")
+
+			f.put(t, application.Application{Name: "temp-app"})
+			assert.ErrorIs(t, use(), pairing.ErrNotFound, "a new Application of the same name is another Application")
+			d, err := pairing.HashSecret(tok.Secret)
+			require.NoError(t, err)
+			_, err = f.tokens.Lookup(t.Context(), d, f.now)
+			assert.ErrorIs(t, err, pairing.ErrNotFound, "the refused token is removed")
+		})
+	}
+
+	// Replacing the Application keeps its tokens valid.
+	f := newStateFixture(t, Config{})
+	f.put(t, application.Application{Name: "kept"})
+	tok, err := f.svc.IssueToken(t.Context(), "kept")
+	require.NoError(t, err)
+	f.put(t, application.Application{Name: "kept", Spec: application.Spec{Description: "replaced"}})
+	info, err := f.svc.SigningRequestInfo(t.Context(), tok.Secret)
+	require.NoError(t, err)
+	_, err = f.svc.SignCSR(t.Context(), info.Next.Secret, testCSR(t, "kept"))
+	require.NoError(t, err)
 }

@@ -2,9 +2,11 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/certificate"
 	"github.com/appconnector/appconnector/domain/pairing"
 )
@@ -29,10 +31,11 @@ type SigningInfo struct {
 // IssueToken issues a one-time token for an existing Application; the error wraps
 // application.ErrNotFound otherwise.
 func (s *Service) IssueToken(ctx context.Context, app string) (Token, error) {
-	if _, err := s.apps.Get(ctx, app); err != nil {
+	a, err := s.apps.Get(ctx, app)
+	if err != nil {
 		return Token{}, fmt.Errorf("issue token for %s: %w", app, err)
 	}
-	tok, err := s.issue(ctx, app)
+	tok, err := s.issue(ctx, app, a.UID)
 	if err != nil {
 		return Token{}, err
 	}
@@ -40,11 +43,12 @@ func (s *Service) IssueToken(ctx context.Context, app string) (Token, error) {
 	return tok, nil
 }
 
-func (s *Service) issue(ctx context.Context, app string) (Token, error) {
+func (s *Service) issue(ctx context.Context, app, uid string) (Token, error) {
 	secret, tok, err := pairing.New(s.rand, app, s.now(), s.cfg.TokenTTL)
 	if err != nil {
 		return Token{}, err
 	}
+	tok.ApplicationUID = uid
 	if err := s.tokens.Put(ctx, tok); err != nil {
 		return Token{}, fmt.Errorf("store token for %s: %w", app, err)
 	}
@@ -59,7 +63,10 @@ func (s *Service) SigningRequestInfo(ctx context.Context, secret string) (Signin
 	if err != nil {
 		return SigningInfo{}, err
 	}
-	next, err := s.issue(ctx, tok.Application)
+	if err := s.checkTokenApplication(ctx, tok); err != nil {
+		return SigningInfo{}, err
+	}
+	next, err := s.issue(ctx, tok.Application, tok.ApplicationUID)
 	if err != nil {
 		return SigningInfo{}, err
 	}
@@ -89,4 +96,20 @@ func (s *Service) consume(ctx context.Context, secret string) (pairing.Token, er
 		return pairing.Token{}, fmt.Errorf("use token: %w", err)
 	}
 	return tok, nil
+}
+
+// checkTokenApplication refuses a token whose Application was deleted since it was
+// issued, or deleted and created again (another UID): deleting an Application revokes
+// its tokens. The refusal reads as an unknown token, which it now is.
+func (s *Service) checkTokenApplication(ctx context.Context, tok pairing.Token) error {
+	a, err := s.apps.Get(ctx, tok.Application)
+	switch {
+	case errors.Is(err, application.ErrNotFound):
+		return fmt.Errorf("use token: application %s was deleted: %w", tok.Application, pairing.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("use token for %s: %w", tok.Application, err)
+	case a.UID != tok.ApplicationUID:
+		return fmt.Errorf("use token: application %s was deleted and created again: %w", tok.Application, pairing.ErrNotFound)
+	}
+	return nil
 }

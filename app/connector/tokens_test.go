@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -37,44 +36,40 @@ func TestNew(t *testing.T) {
 }
 
 func TestIssueToken(t *testing.T) {
-	f := newFixture(t, Config{TokenTTL: 2 * time.Minute})
-	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
-	var stored pairing.Token
-	f.tokens.EXPECT().Put(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, tok pairing.Token) error {
-		stored = tok
-		return nil
-	})
+	f := newStateFixture(t, Config{TokenTTL: 2 * time.Minute})
+	app := f.put(t, application.Application{Name: "app"})
 	tok, err := f.svc.IssueToken(t.Context(), "app")
 	require.NoError(t, err)
 	assert.Equal(t, "app", tok.Application)
 	assert.Equal(t, testNow.Add(2*time.Minute), tok.ExpiresAt)
 	d, err := pairing.HashSecret(tok.Secret)
 	require.NoError(t, err)
-	assert.Equal(t, d, stored.Digest, "only the digest is stored")
+	stored, err := f.tokens.Lookup(t.Context(), d, testNow)
+	require.NoError(t, err, "only the digest is stored, and it finds the token")
 	assert.Equal(t, tok.ExpiresAt, stored.ExpiresAt)
+	assert.Equal(t, app.UID, stored.ApplicationUID)
 
-	f.apps.EXPECT().Get(gomock.Any(), "missing").Return(application.Application{}, application.ErrNotFound)
 	_, err = f.svc.IssueToken(t.Context(), "missing")
 	assert.ErrorIs(t, err, application.ErrNotFound)
 }
 
 func TestSigningRequestInfo(t *testing.T) {
-	f := newFixture(t, Config{})
-	secret, tok, err := pairing.New(f.svc.rand, "app", testNow, 0)
+	f := newStateFixture(t, Config{})
+	f.put(t, application.Application{Name: "app"})
+	tok, err := f.svc.IssueToken(t.Context(), "app")
 	require.NoError(t, err)
 
-	f.tokens.EXPECT().Consume(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
-	f.tokens.EXPECT().Put(gomock.Any(), gomock.Any()).Return(nil)
-	info, err := f.svc.SigningRequestInfo(t.Context(), secret)
+	info, err := f.svc.SigningRequestInfo(t.Context(), tok.Secret)
 	require.NoError(t, err)
 	assert.Equal(t, "app", info.Application)
 	assert.Equal(t, "O=Organization,OU=OrgUnit,L=Waldorf,ST=Waldorf,C=DE,CN=app", info.Subject.String())
 	assert.Equal(t, "rsa2048", info.KeyAlgorithm)
-	assert.NotEqual(t, secret, info.Next.Secret)
+	assert.NotEqual(t, tok.Secret, info.Next.Secret)
 
-	f.tokens.EXPECT().Consume(gomock.Any(), tok.Digest, testNow).Return(pairing.Token{}, pairing.ErrNotFound)
-	_, err = f.svc.SigningRequestInfo(t.Context(), secret)
-	assert.ErrorIs(t, err, pairing.ErrNotFound)
+	_, err = f.svc.SigningRequestInfo(t.Context(), tok.Secret)
+	assert.ErrorIs(t, err, pairing.ErrNotFound, "the token was used up")
+	_, err = f.svc.SigningRequestInfo(t.Context(), info.Next.Secret)
+	require.NoError(t, err, "the next token works once")
 
 	_, err = f.svc.SigningRequestInfo(t.Context(), "garbage")
 	assert.ErrorIs(t, err, pairing.ErrMalformed, "malformed tokens never reach the store")

@@ -30,8 +30,12 @@ func (d Digest) String() string { return hex.EncodeToString(d[:]) }
 type Token struct {
 	Digest      Digest
 	Application string
-	IssuedAt    time.Time
-	ExpiresAt   time.Time
+	// ApplicationUID is the UID of the Application at issue time. A token is only good
+	// for that Application: deleted, or deleted and created again under the same name,
+	// it is another one.
+	ApplicationUID string
+	IssuedAt       time.Time
+	ExpiresAt      time.Time
 }
 
 // Expired reports whether the token can no longer be used at now.

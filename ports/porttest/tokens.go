@@ -23,6 +23,7 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) ports.TokenStore) {
 		t.Helper()
 		secret, tok, err := pairing.New(rand.Reader, app, now, ttl)
 		require.NoError(t, err)
+		tok.ApplicationUID = "uid-of-" + app
 		return secret, tok
 	}
 	cases := []struct {
@@ -129,6 +130,7 @@ func assertSameToken(t *testing.T, want, got pairing.Token) {
 	t.Helper()
 	assert.Equal(t, want.Digest, got.Digest)
 	assert.Equal(t, want.Application, got.Application)
+	assert.Equal(t, want.ApplicationUID, got.ApplicationUID)
 	assert.True(t, want.IssuedAt.Equal(got.IssuedAt), "issuedAt %v != %v", want.IssuedAt, got.IssuedAt)
 	assert.True(t, want.ExpiresAt.Equal(got.ExpiresAt), "expiresAt %v != %v", want.ExpiresAt, got.ExpiresAt)
 }
