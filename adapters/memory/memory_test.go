@@ -34,8 +34,7 @@ func TestCloseEndsWatches(t *testing.T) {
 	ch, err := r.Watch(t.Context())
 	require.NoError(t, err)
 	r.Close()
-	for range ch {
-	}
+	porttest.RequireClosed(t, ch)
 	_, err = r.Watch(t.Context())
 	require.Error(t, err)
 	_, _, err = r.Put(context.Background(), application.Application{Name: "still-works"})

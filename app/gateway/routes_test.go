@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/mock/gomock"
 
+	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
@@ -54,52 +54,63 @@ func (b *fakeBinder) live() int {
 	return len(b.bound)
 }
 
+var discard = slog.New(slog.DiscardHandler)
+
+// harness runs Routes over the memory adapters: the table must follow what is stored.
 type harness struct {
-	routes *Routes
-	apps   chan ports.Event[application.Application]
-	secs   chan ports.Event[credential.Secret]
-	binder *fakeBinder
-	cancel context.CancelFunc
-	done   chan error
+	routes  *Routes
+	apps    *memory.ApplicationRepository
+	secrets *memory.SecretStore
+	binder  *fakeBinder
 }
 
+// newHarness returns the route table over empty stores; start runs it.
 func newHarness(t *testing.T) *harness {
-	ctrl := gomock.NewController(t)
-	repo := mocks.NewMockApplicationRepository(ctrl)
-	store := mocks.NewMockSecretStore(ctrl)
+	t.Helper()
 	h := &harness{
-		apps:   make(chan ports.Event[application.Application], 16),
-		secs:   make(chan ports.Event[credential.Secret], 16),
-		binder: &fakeBinder{bound: map[*Endpoint]int{}},
-		done:   make(chan error, 1),
+		apps:    memory.NewApplicationRepository(),
+		secrets: memory.NewSecretStore(),
+		binder:  &fakeBinder{bound: map[*Endpoint]int{}},
 	}
-	repo.EXPECT().Watch(gomock.Any()).Return(h.apps, nil)
-	store.EXPECT().Watch(gomock.Any()).Return(h.secs, nil)
-	h.routes = NewRoutes(repo, store, h.binder, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() { h.done <- h.routes.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-h.done)
-	})
+	h.routes = NewRoutes(h.apps, h.secrets, h.binder, discard)
 	return h
 }
 
-func (h *harness) putApp(a application.Application) {
-	h.apps <- ports.Event[application.Application]{Type: ports.EventPut, Name: a.Name, Object: a}
-}
-
-func (h *harness) putSecret(s credential.Secret) {
-	h.secs <- ports.Event[credential.Secret]{Type: ports.EventPut, Name: s.Name, Object: s}
-}
-
-func (h *harness) sync(t *testing.T) {
-	h.apps <- ports.Event[application.Application]{Type: ports.EventSynced}
-	h.secs <- ports.Event[credential.Secret]{Type: ports.EventSynced}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// start runs the table over what is stored so far and waits for its first publication.
+func (h *harness) start(t *testing.T) {
+	t.Helper()
+	runInBackground(t, h.routes)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, h.routes.WaitReady(ctx))
+}
+
+func runInBackground(t *testing.T, r *Routes) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+}
+
+func (h *harness) putApp(t *testing.T, a application.Application) {
+	t.Helper()
+	_, _, err := h.apps.Put(t.Context(), a)
+	require.NoError(t, err)
+}
+
+func (h *harness) putSecret(t *testing.T, s credential.Secret) {
+	t.Helper()
+	_, _, err := h.secrets.Put(t.Context(), s)
+	require.NoError(t, err)
 }
 
 // eventually waits until the standalone lookup of path satisfies ok.
@@ -129,21 +140,38 @@ func lookup(t *testing.T, r *Routes, path string, m dgw.Mode) (*Endpoint, error)
 	return r.Lookup(p, m)
 }
 
+// The order in which the two snapshots arrive is the point here, so the watches are
+// channels the test feeds; they are unbuffered, so a send returns only once Run took the
+// event, after it had handled every earlier one.
 func TestRoutesNotReadyUntilBothSynced(t *testing.T) {
-	h := newHarness(t)
-	_, err := lookup(t, h.routes, "/a/b", dgw.Standalone)
+	ctrl := gomock.NewController(t)
+	repo := mocks.NewMockApplicationRepository(ctrl)
+	store := mocks.NewMockSecretStore(ctrl)
+	apps := make(chan ports.Event[application.Application])
+	secs := make(chan ports.Event[credential.Secret])
+	repo.EXPECT().Watch(gomock.Any()).Return(apps, nil)
+	store.EXPECT().Watch(gomock.Any()).Return(secs, nil)
+	routes := NewRoutes(repo, store, &fakeBinder{bound: map[*Endpoint]int{}}, discard)
+	runInBackground(t, routes)
+
+	_, err := lookup(t, routes, "/a/b", dgw.Standalone)
 	require.ErrorIs(t, err, ErrNotReady)
-	h.putApp(basicApp("shop", "http://h/api", "shop-basic"))
-	h.apps <- ports.Event[application.Application]{Type: ports.EventSynced}
-	time.Sleep(20 * time.Millisecond)
-	assert.False(t, h.routes.Ready(), "must wait for the secrets snapshot too")
-	h.putSecret(basicSecret("shop-basic", "u1"))
-	h.secs <- ports.Event[credential.Secret]{Type: ports.EventSynced}
+	app := basicApp("shop", "http://h/api", "shop-basic")
+	apps <- ports.Event[application.Application]{Type: ports.EventPut, Name: app.Name, Object: app}
+	apps <- ports.Event[application.Application]{Type: ports.EventSynced}
+	sec := basicSecret("shop-basic", "u1")
+	secs <- ports.Event[credential.Secret]{Type: ports.EventPut, Name: sec.Name, Object: sec}
+	// Run has handled the Applications' EventSynced: only the Secrets' is missing.
+	assert.False(t, routes.Ready(), "must wait for the secrets snapshot too")
+	_, err = lookup(t, routes, "/shop/orders-api/x", dgw.Standalone)
+	require.ErrorIs(t, err, ErrNotReady)
+
+	secs <- ports.Event[credential.Secret]{Type: ports.EventSynced}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	require.NoError(t, h.routes.WaitReady(ctx))
+	require.NoError(t, routes.WaitReady(ctx))
 
-	ep, err := lookup(t, h.routes, "/shop/orders-api/x", dgw.Standalone)
+	ep, err := lookup(t, routes, "/shop/orders-api/x", dgw.Standalone)
 	require.NoError(t, err)
 	require.NoError(t, ep.Err)
 	assert.Equal(t, "u1", ep.Credentials.Basic.Username)
@@ -151,7 +179,7 @@ func TestRoutesNotReadyUntilBothSynced(t *testing.T) {
 	assert.True(t, ep.EncodeURL)
 	assert.Equal(t, EntryKey{App: "shop", Service: 0, Entry: 0}, ep.Key)
 
-	ep2, err := lookup(t, h.routes, "/shop/orders-api/v1/x", dgw.Compass)
+	ep2, err := lookup(t, routes, "/shop/orders-api/v1/x", dgw.Compass)
 	require.NoError(t, err)
 	assert.Same(t, ep, ep2)
 }
@@ -164,8 +192,8 @@ func TestRoutesLookupErrors(t *testing.T) {
 		application.Service{ID: "s3", Name: "dup-b", DisplayName: "dup!", Entries: []application.Entry{{Type: application.EntryTypeAPI, Name: "two", TargetURL: "http://h/2"}}},
 		application.Service{ID: "s4", Name: "ev", DisplayName: "Events", Entries: []application.Entry{{Type: application.EntryTypeEvents}}},
 	)
-	h.putApp(app)
-	h.sync(t)
+	h.putApp(t, app)
+	h.start(t)
 
 	_, err := lookup(t, h.routes, "/nope/orders-api", dgw.Standalone)
 	var anf *AppNotFoundError
@@ -199,33 +227,33 @@ func TestRoutesLookupErrors(t *testing.T) {
 
 func TestRoutesFollowChanges(t *testing.T) {
 	h := newHarness(t)
-	h.putApp(basicApp("shop", "http://h/api", "shop-basic"))
-	h.putSecret(basicSecret("shop-basic", "u1"))
-	h.sync(t)
+	h.putApp(t, basicApp("shop", "http://h/api", "shop-basic"))
+	h.putSecret(t, basicSecret("shop-basic", "u1"))
+	h.start(t)
 	require.Equal(t, 1, h.binder.live())
 
 	// A Secret change rebuilds the Applications that use it.
-	h.putSecret(basicSecret("shop-basic", "u2"))
+	h.putSecret(t, basicSecret("shop-basic", "u2"))
 	h.eventually(t, "/shop/orders-api", func(ep *Endpoint, err error) bool {
 		return err == nil && ep.Err == nil && ep.Credentials.Basic.Username == "u2"
 	})
 	// A bad Secret makes the entry unusable with a message naming the key, never a value.
-	h.putSecret(credential.Secret{Name: "shop-basic", Data: map[string][]byte{"username": []byte("topsecret")}})
+	h.putSecret(t, credential.Secret{Name: "shop-basic", Data: map[string][]byte{"username": []byte("topsecret")}})
 	h.eventually(t, "/shop/orders-api", func(ep *Endpoint, err error) bool {
 		return err == nil && ep.Err != nil && !contains(ep.Err.Error(), "topsecret") && contains(ep.Err.Error(), `"password"`)
 	})
 	// An edited Application takes effect.
-	h.putSecret(basicSecret("shop-basic", "u1"))
-	h.putApp(basicApp("shop", "http://other/api", "shop-basic"))
+	h.putSecret(t, basicSecret("shop-basic", "u1"))
+	h.putApp(t, basicApp("shop", "http://other/api", "shop-basic"))
 	h.eventually(t, "/shop/orders-api", func(ep *Endpoint, err error) bool {
 		return err == nil && ep.Err == nil && ep.Target.Host == "other"
 	})
 	// Deleting the Secret, then the Application.
-	h.secs <- ports.Event[credential.Secret]{Type: ports.EventDelete, Name: "shop-basic"}
+	require.NoError(t, h.secrets.Delete(t.Context(), "shop-basic"))
 	h.eventually(t, "/shop/orders-api", func(ep *Endpoint, err error) bool {
 		return err == nil && errors.Is(ep.Err, credential.ErrNotFound)
 	})
-	h.apps <- ports.Event[application.Application]{Type: ports.EventDelete, Name: "shop"}
+	require.NoError(t, h.apps.Delete(t.Context(), "shop"))
 	h.eventually(t, "/shop/orders-api", func(_ *Endpoint, err error) bool {
 		return errors.Is(err, application.ErrNotFound)
 	})
@@ -236,9 +264,9 @@ func TestRoutesFollowChanges(t *testing.T) {
 func TestRoutesBindFailureMakesEntryUnusable(t *testing.T) {
 	h := newHarness(t)
 	h.binder.failFor = "v1"
-	h.putApp(basicApp("shop", "http://h/api", "shop-basic"))
-	h.putSecret(basicSecret("shop-basic", "u1"))
-	h.sync(t)
+	h.putApp(t, basicApp("shop", "http://h/api", "shop-basic"))
+	h.putSecret(t, basicSecret("shop-basic", "u1"))
+	h.start(t)
 	ep, err := lookup(t, h.routes, "/shop/orders-api", dgw.Standalone)
 	require.NoError(t, err)
 	require.ErrorIs(t, ep.Err, ErrUnusable)
@@ -252,7 +280,7 @@ func TestRoutesRunEndsWhenWatchCloses(t *testing.T) {
 	apps := make(chan ports.Event[application.Application])
 	repo.EXPECT().Watch(gomock.Any()).Return(apps, nil)
 	store.EXPECT().Watch(gomock.Any()).Return(make(chan ports.Event[credential.Secret]), nil)
-	r := NewRoutes(repo, store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := NewRoutes(repo, store, nil, discard)
 	close(apps)
 	err := r.Run(context.Background())
 	require.Error(t, err)
@@ -264,7 +292,7 @@ func TestRoutesWatchError(t *testing.T) {
 	repo := mocks.NewMockApplicationRepository(ctrl)
 	store := mocks.NewMockSecretStore(ctrl)
 	repo.EXPECT().Watch(gomock.Any()).Return(nil, errors.New("boom"))
-	r := NewRoutes(repo, store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := NewRoutes(repo, store, nil, discard)
 	require.ErrorContains(t, r.Run(context.Background()), "watch applications: boom")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
