@@ -35,6 +35,7 @@ func (h *handlers) mountAppRoutes(e *echo.Echo, routes []AppRoutes) error {
 				// every other route without the parameter.
 				return echo.ErrNotFound
 			}
+			c.Set(logAppKey, app)
 			ids, err := h.tlsIdentities(c.Request())
 			if err != nil {
 				return err

@@ -38,6 +38,11 @@ func (h *handlers) signCSR(c echo.Context) error {
 	if token == "" {
 		return echo.NewHTTPError(http.StatusForbidden, msgTokenMissing)
 	}
+	// The token is checked before the body is read, so a stranger cannot make the
+	// server wait for one.
+	if err := h.svc.CheckToken(c.Request().Context(), token); err != nil {
+		return err
+	}
 	var req schema.CSRRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -54,6 +59,7 @@ func (h *handlers) identity(c echo.Context) (certificate.Identity, error) {
 	if err != nil {
 		return certificate.Identity{}, err
 	}
+	c.Set(logAppKey, ids[0].CommonName)
 	return ids[0], nil
 }
 
@@ -84,6 +90,9 @@ func (h *handlers) managementInfo(c echo.Context) error {
 func (h *handlers) renew(c echo.Context) error {
 	id, err := h.identity(c)
 	if err != nil {
+		return err
+	}
+	if err := h.svc.CheckCertificate(c.Request().Context(), id); err != nil {
 		return err
 	}
 	var req schema.CSRRequest

@@ -124,6 +124,11 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		} else {
 			logger.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", code, "reason", msg)
 		}
+		if code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusRequestEntityTooLarge {
+			// A refused request's body stays unread; without this, net/http would drain
+			// up to 256 KiB of it after the handler, waiting on a client that trickles.
+			c.Response().Header().Set("Connection", "close")
+		}
 		var de *event.DeliveryError
 		if errors.As(err, &de) && de.StatusCode >= 500 {
 			c.Response().Header().Set("Target-System-Status", fmt.Sprint(de.StatusCode))

@@ -3,9 +3,12 @@ package connectorapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,27 +28,39 @@ func (h *handlers) eventRoutes(e *echo.Echo, identify identifyFunc) {
 	e.POST("/:app/events", func(c echo.Context) error { return h.cloudEvent(c, identify) })
 }
 
-func (h *handlers) readBody(c echo.Context) ([]byte, error) {
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxEventBytes)
-	return io.ReadAll(r)
+// authorized is the preamble of every event handler: identify the client, authorise
+// it for the Application in the URL, and only then (withBody) read the bounded body,
+// so an unauthorised request is refused without waiting for its body.
+func (h *handlers) authorized(c echo.Context, identify identifyFunc, withBody bool) (app string, ids []certificate.Identity, body []byte, err error) {
+	ids, err = identify(c.Request())
+	if err != nil {
+		return "", nil, nil, err
+	}
+	app = c.Param("app")
+	c.Set(logAppKey, app)
+	if err := h.svc.Authorize(c.Request().Context(), app, ids); err != nil {
+		return "", nil, nil, err
+	}
+	if withBody {
+		r := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxEventBytes)
+		if body, err = io.ReadAll(r); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	return app, ids, body, nil
 }
 
 func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
-	ids, err := identify(c.Request())
+	app, ids, body, err := h.authorized(c, identify, true)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return writeLegacyError(c, event.LegacyBodyTooLarge(mbe.Limit))
+	}
 	if err != nil {
 		return err
 	}
-	app := c.Param("app")
-	if err := h.svc.Authorize(c.Request().Context(), app, ids); err != nil {
-		return err
-	}
-	body, err := h.readBody(c)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return writeLegacyError(c, event.LegacyBodyTooLarge(mbe.Limit))
-		}
-		return err
+	if err := checkLegacyContentType(c.Request().Header); err != nil {
+		return writeLegacyError(c, err)
 	}
 	id, err := h.svc.PublishLegacy(c.Request().Context(), app, ids, body)
 	var le *event.LegacyError
@@ -66,6 +81,21 @@ func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
 	return c.Blob(http.StatusOK, "application/json", b)
 }
 
+// checkLegacyContentType accepts a JSON media type or none at all (legacy senders
+// often send none); anything else, text/plain included, is a 415 instead of a guess
+// at what the body is.
+func checkLegacyContentType(h http.Header) *event.LegacyError {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return event.NewLegacyError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		fmt.Sprintf("Content-Type %q is not supported: send the event as application/json", ct))
+}
+
 func writeLegacyError(c echo.Context, le *event.LegacyError) error {
 	b, err := json.Marshal(le)
 	if err != nil {
@@ -75,15 +105,7 @@ func writeLegacyError(c echo.Context, le *event.LegacyError) error {
 }
 
 func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
-	ids, err := identify(c.Request())
-	if err != nil {
-		return err
-	}
-	app := c.Param("app")
-	if err := h.svc.Authorize(c.Request().Context(), app, ids); err != nil {
-		return err
-	}
-	body, err := h.readBody(c)
+	app, ids, body, err := h.authorized(c, identify, true)
 	if err != nil {
 		return err
 	}
@@ -100,11 +122,7 @@ func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
 // subscribed answers the legacy eventsInfoUrl. Subscriptions live in the eventing
 // backend, which appconnector does not query, so the list is empty.
 func (h *handlers) subscribed(c echo.Context, identify identifyFunc) error {
-	ids, err := identify(c.Request())
-	if err != nil {
-		return err
-	}
-	if err := h.svc.Authorize(c.Request().Context(), c.Param("app"), ids); err != nil {
+	if _, _, _, err := h.authorized(c, identify, false); err != nil {
 		return err
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"eventsInfo": []any{}})

@@ -46,9 +46,35 @@ func (h *handlers) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = errorHandler(h.logger)
-	e.Use(recoverPanics(h.logger))
+	e.Use(requestLog(h.logger), recoverPanics(h.logger))
 	e.GET("/v1/health", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
 	return e
+}
+
+// logAppKey is the echo.Context key under which handlers leave the Application a
+// request was for, for the request log.
+const logAppKey = "log.application"
+
+// requestLog logs every request at info level: method, route pattern, status, duration
+// and Application. The route pattern, not the URL, so query strings (the one-time
+// token travels in one) never reach the log; no header is logged.
+func requestLog(logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			app, _ := c.Get(logAppKey).(string)
+			if app == "" {
+				app = c.Param(appParam)
+			}
+			r := c.Request()
+			logger.InfoContext(r.Context(), "request", "method", r.Method, "route", c.Path(),
+				"status", c.Response().Status, "duration", time.Since(start), "application", app)
+			return nil
+		}
+	}
 }
 
 func recoverPanics(logger *slog.Logger) echo.MiddlewareFunc {

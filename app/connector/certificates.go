@@ -62,6 +62,21 @@ func (s *Service) SignCSR(ctx context.Context, secret, csr string) (certificate.
 	return issued, nil
 }
 
+// CheckToken reports, without using it up, whether secret is a token SignCSR would
+// accept now, so an API can refuse a request before reading its body. Errors are
+// those of SignCSR's token checks.
+func (s *Service) CheckToken(ctx context.Context, secret string) error {
+	d, err := s.digest(secret)
+	if err != nil {
+		return err
+	}
+	tok, err := s.tokens.Lookup(ctx, d, s.now())
+	if err != nil {
+		return fmt.Errorf("use token: %w", err)
+	}
+	return s.checkTokenApplication(ctx, tok)
+}
+
 func (s *Service) checkCSR(encoded string, want certificate.Subject) (certificate.Request, error) {
 	csr, err := certificate.DecodeCSR(encoded)
 	if err != nil {
