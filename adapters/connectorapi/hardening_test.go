@@ -2,16 +2,22 @@ package connectorapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/connectorapi/client"
 	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
 	"github.com/appconnector/appconnector/domain/application"
@@ -56,3 +62,79 @@ func TestRefusalBeforeReadingTheBody(t *testing.T) {
 	require.NoError(t, client.Revoke(t.Context(), hc, e.mtlsURL+schema.PathRevocations))
 	assert.Contains(t, rawRefusal(t, e.mtlsURL, mtls, http.MethodPost, "/v1/applications/certificates/renewals"), "403")
 }
+
+// Control characters in event fields are a 400 naming the field, with a forwarder
+// (where net/http would refuse the ce-* header) and with the embedded log alike.
+func TestControlCharactersAreBadRequest(t *testing.T) {
+	for _, mode := range []string{"", "log"} {
+		e := newEnv(t, envOptions{eventingURL: mode})
+		e.createApp(application.Application{Name: "app-a"})
+		_, hc := e.connect("app-a")
+		r := send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil,
+			`{"event-type":"order\u0000created","event-type-version":"v1","event-time":"2024-05-06T07:08:09Z","data":{}}`)
+		assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+		assert.Contains(t, r.body, `"field":"event-type"`)
+		r = send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v2/events", http.Header{"Content-Type": {"application/cloudevents+json"}},
+			`{"specversion":"1.0","id":"1\n2","source":"/crm","type":"t"}`)
+		assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+		assert.Contains(t, r.body, "id:")
+	}
+}
+
+// The legacy endpoint takes JSON or no Content-Type at all; text/plain is a 415 rather
+// than a guess. CloudEvents binary mode keeps any Content-Type: it is the data's.
+func TestLegacyEventContentType(t *testing.T) {
+	e := newEnv(t, envOptions{eventingURL: "log"})
+	e.createApp(application.Application{Name: "app-a"})
+	_, hc := e.connect("app-a")
+	for ct, want := range map[string]int{
+		"": http.StatusOK, "application/json": http.StatusOK, "application/json; charset=utf-8": http.StatusOK,
+		"text/plain": http.StatusUnsupportedMediaType, "application/x-www-form-urlencoded": http.StatusUnsupportedMediaType,
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.mtlsURL+"/app-a/v1/events", strings.NewReader(legacyEvent))
+		require.NoError(t, err)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode, "%q: %s", ct, b)
+		if want == http.StatusUnsupportedMediaType {
+			assert.Contains(t, string(b), "application/json")
+		}
+	}
+}
+
+// The request log names method, route, status and Application, at info level, and
+// never the query string (where the one-time token travels).
+func TestRequestLog(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	e := newEnv(t, envOptions{eventingURL: "log"})
+	e.createApp(application.Application{Name: "app-a"})
+	h, err := connectorapi.NewConnectorHandler(connectorapi.Config{ConnectorURL: e.connectorURL, MTLSURL: e.mtlsURL}, e.svc, logger)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	tok := e.token("app-a")
+	r := send(t, http.DefaultClient, http.MethodGet, srv.URL+schema.PathSigningInfo+"?token="+tok.Token, nil, "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	out := buf.String()
+	assert.Contains(t, out, "level=INFO msg=request method=GET route="+schema.PathSigningInfo+" status=200")
+	assert.NotContains(t, out, tok.Token)
+	assert.NotContains(t, out, "token=")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
