@@ -102,13 +102,8 @@ func TestGetService(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			f.expectGet(storedApp())
-			f.secrets.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, n string) (credential.Secret, error) {
-				if s, ok := tc.secrets[n]; ok {
-					return s, nil
-				}
-				return credential.Secret{}, credential.ErrNotFound
-			}).AnyTimes()
+			f.putApp(t, storedApp())
+			f.putSecrets(t, tc.secrets)
 			got, err := f.svc.GetService(context.Background(), testApp, tc.id)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
@@ -121,21 +116,20 @@ func TestGetService_Errors(t *testing.T) {
 	t.Run("unknown service", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.expectGet(storedApp())
+		f.putApp(t, storedApp())
 		_, err := f.svc.GetService(context.Background(), testApp, "nope")
 		requireMetadataError(t, err, application.ErrNotFound, "Service with ID nope not found")
 	})
 	t.Run("unknown application", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Get(gomock.Any(), "ghost").Return(application.Application{}, application.ErrNotFound)
 		_, err := f.svc.GetService(context.Background(), "ghost", "x")
 		requireMetadataError(t, err, application.ErrNotFound, "Application ghost not found")
 	})
 	t.Run("secret store failure", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		f.expectGet(storedApp())
+		f := newMockFixture(t)
+		f.apps.EXPECT().Get(gomock.Any(), testApp).Return(storedApp(), nil)
 		f.secrets.EXPECT().Get(gomock.Any(), "mp-sales-cert").Return(credential.Secret{}, errors.New("io"))
 		_, err := f.svc.GetService(context.Background(), testApp, "cert")
 		require.ErrorContains(t, err, "read secret mp-sales-cert: io")
@@ -147,7 +141,7 @@ func TestListServices(t *testing.T) {
 	t.Run("summaries", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.expectGet(storedApp())
+		f.putApp(t, storedApp())
 		got, err := f.svc.ListServices(context.Background(), testApp)
 		require.NoError(t, err)
 		require.Len(t, got, 3)
@@ -158,7 +152,7 @@ func TestListServices(t *testing.T) {
 	t.Run("empty is not nil", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.expectGet(emptyApp())
+		f.putApp(t, emptyApp())
 		got, err := f.svc.ListServices(context.Background(), testApp)
 		require.NoError(t, err)
 		assert.NotNil(t, got)
@@ -167,7 +161,6 @@ func TestListServices(t *testing.T) {
 	t.Run("unknown application", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Get(gomock.Any(), testApp).Return(application.Application{}, application.ErrNotFound)
 		_, err := f.svc.ListServices(context.Background(), testApp)
 		requireMetadataError(t, err, application.ErrNotFound, "Application mp-sales not found")
 	})

@@ -12,20 +12,18 @@ import (
 
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
+	"github.com/appconnector/appconnector/ports"
 )
 
 func TestRegisterService_Basic(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	app := emptyApp()
-	f.expectGet(app)
-	written := map[string]credential.Secret{}
-	f.recordPuts(written)
-	f.expectUpdate(&app)
+	f.putApp(t, emptyApp())
 
 	id, err := f.svc.RegisterService(context.Background(), testApp, basicDefinition())
 	require.NoError(t, err)
 	assert.Equal(t, testID, id)
+	app, written := f.app(t), f.storedSecrets(t)
 
 	require.Len(t, app.Spec.Services, 1)
 	svc := app.Spec.Services[0]
@@ -66,11 +64,7 @@ func TestRegisterService_Basic(t *testing.T) {
 func TestRegisterService_OAuthWithParameters(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	app := emptyApp()
-	f.expectGet(app)
-	written := map[string]credential.Secret{}
-	f.recordPuts(written)
-	f.expectUpdate(&app)
+	f.putApp(t, emptyApp())
 
 	def := ServiceDefinition{
 		Provider: "p", Name: "Orders", Description: "d", ShortDescription: "short",
@@ -90,6 +84,7 @@ func TestRegisterService_OAuthWithParameters(t *testing.T) {
 	}
 	_, err := f.svc.RegisterService(context.Background(), testApp, def)
 	require.NoError(t, err)
+	app, written := f.app(t), f.storedSecrets(t)
 
 	svc := app.Spec.Services[0]
 	assert.Equal(t, "short", svc.Description)
@@ -119,11 +114,7 @@ func TestRegisterService_OAuthWithParameters(t *testing.T) {
 func TestRegisterService_DeprecatedParametersAndCertificate(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	app := emptyApp()
-	f.expectGet(app)
-	written := map[string]credential.Secret{}
-	f.recordPuts(written)
-	f.expectUpdate(&app)
+	f.putApp(t, emptyApp())
 
 	def := ServiceDefinition{
 		Provider: "p", Name: "Certs", Description: "d",
@@ -136,6 +127,7 @@ func TestRegisterService_DeprecatedParametersAndCertificate(t *testing.T) {
 	_, err := f.svc.RegisterService(context.Background(), testApp, def)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"orders-client"}, f.certCalls)
+	app, written := f.app(t), f.storedSecrets(t)
 
 	entry := app.Spec.Services[0].Entries[0]
 	assert.Equal(t, application.CredentialCertificateGen, entry.Credentials.Type)
@@ -161,36 +153,41 @@ func TestRegisterService_Refusals(t *testing.T) {
 	t.Run("invalid definition touches nothing", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
+		f.putApp(t, emptyApp())
+		before := f.app(t)
 		_, err := f.svc.RegisterService(context.Background(), testApp, ServiceDefinition{})
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, before, f.app(t))
+		assert.Empty(t, f.storedSecrets(t))
 	})
 	t.Run("application not found", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Get(gomock.Any(), testApp).Return(application.Application{}, application.ErrNotFound)
 		_, err := f.svc.RegisterService(context.Background(), testApp, basicDefinition())
 		requireMetadataError(t, err, application.ErrNotFound, "Application mp-sales not found")
 	})
 	t.Run("identifier taken", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.expectGet(existing)
+		f.putApp(t, existing)
 		_, err := f.svc.RegisterService(context.Background(), testApp, basicDefinition())
 		requireMetadataError(t, err, application.ErrConflict, "Service with Identifier ext-1 already exists")
+		assert.Empty(t, f.storedSecrets(t))
 	})
 	t.Run("normalised name taken", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.expectGet(existing)
+		f.putApp(t, existing)
 		def := basicDefinition()
 		def.Identifier = ""
 		_, err := f.svc.RegisterService(context.Background(), testApp, def)
 		requireMetadataError(t, err, application.ErrInvalid, "Service with name Sales Orders already exists")
+		assert.Empty(t, f.storedSecrets(t))
 	})
 	t.Run("storage failure reading the application", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newMockFixture(t)
 		boom := errors.New("disk on fire")
 		f.apps.EXPECT().Get(gomock.Any(), testApp).Return(application.Application{}, boom)
 		_, err := f.svc.RegisterService(context.Background(), testApp, basicDefinition())
@@ -207,63 +204,58 @@ func TestRegisterService_RollsBackSecrets(t *testing.T) {
 		d.API.RequestParameters = &RequestParameters{Headers: map[string][]string{"X-A": {"1"}}}
 		return d
 	}
-	credName, paramsName := "mp-sales-"+testID, "params-mp-sales-"+testID
 
 	t.Run("application update fails", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		app := emptyApp()
-		f.expectGet(app)
-		f.recordPuts(map[string]credential.Secret{})
-		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, errors.New("write failed"))
-		f.secrets.EXPECT().Delete(gomock.Any(), paramsName).Return(nil)
-		f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil)
+		f := newFixture(t, func(a ports.ApplicationRepository, s ports.SecretStore) (ports.ApplicationRepository, ports.SecretStore) {
+			return failingUpdate{a, errors.New("write failed")}, s
+		})
+		f.putApp(t, emptyApp())
 		_, err := f.svc.RegisterService(context.Background(), testApp, withParams())
 		require.ErrorContains(t, err, "write failed")
+		assert.Empty(t, f.storedSecrets(t), "both Secrets are rolled back")
 	})
 	t.Run("a concurrent registration took the name", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		app := emptyApp()
-		f.expectGet(app)
-		f.recordPuts(map[string]credential.Secret{})
 		// Between the read and the update another client registers the same name.
-		app.Spec.Services = []application.Service{{ID: "x", Name: "n", DisplayName: "sales orders"}}
-		f.expectUpdate(&app)
-		f.secrets.EXPECT().Delete(gomock.Any(), paramsName).Return(credential.ErrNotFound)
-		f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil)
+		f := newFixture(t, func(a ports.ApplicationRepository, s ports.SecretStore) (ports.ApplicationRepository, ports.SecretStore) {
+			return staleGet{a, emptyApp()}, s
+		})
+		concurrent := emptyApp()
+		concurrent.Spec.Services = []application.Service{{ID: "x", Name: "n", DisplayName: "sales orders"}}
+		f.putApp(t, concurrent)
+		before := f.app(t)
 		def := withParams()
 		def.Identifier = ""
 		_, err := f.svc.RegisterService(context.Background(), testApp, def)
 		requireMetadataError(t, err, application.ErrInvalid, "Service with name Sales Orders already exists")
-		assert.Len(t, app.Spec.Services, 1)
+		assert.Equal(t, before, f.app(t))
+		assert.Empty(t, f.storedSecrets(t), "both Secrets are rolled back")
 	})
 	t.Run("second secret write fails", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		f.expectGet(emptyApp())
-		gomock.InOrder(
-			f.secrets.EXPECT().Put(gomock.Any(), gomock.Any()).Return(credential.Secret{}, true, nil),
-			f.secrets.EXPECT().Put(gomock.Any(), gomock.Any()).Return(credential.Secret{}, false, errors.New("full")),
-			f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil),
-		)
+		f := newFixture(t, func(a ports.ApplicationRepository, s ports.SecretStore) (ports.ApplicationRepository, ports.SecretStore) {
+			return a, failingPut{s, paramsName, errors.New("full")}
+		})
+		f.putApp(t, emptyApp())
+		before := f.app(t)
 		_, err := f.svc.RegisterService(context.Background(), testApp, withParams())
 		require.ErrorContains(t, err, "write secret "+paramsName)
+		assert.Empty(t, f.storedSecrets(t), "the first Secret is rolled back")
+		assert.Equal(t, before, f.app(t))
 	})
 	t.Run("resulting application invalid", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		// A stored Application whose name is not a valid object name (written before
 		// validation existed) cannot take a new service.
-		app := application.Application{Name: "Bad_Name"}
-		f.expectGet(app)
-		f.recordPuts(map[string]credential.Secret{})
-		f.expectUpdate(&app)
-		f.secrets.EXPECT().Delete(gomock.Any(), "Bad_Name-"+testID).Return(nil)
-		_, err := f.svc.RegisterService(context.Background(), "Bad_Name", basicDefinition())
+		_, _, err := f.apps.Put(t.Context(), application.Application{Name: "Bad_Name"})
+		require.NoError(t, err)
+		_, err = f.svc.RegisterService(context.Background(), "Bad_Name", basicDefinition())
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.ErrorIs(t, err, application.ErrInvalid)
 		assert.Contains(t, e.Message, "metadata.name")
+		assert.Empty(t, f.storedSecrets(t), "the Secret is rolled back")
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
+	"github.com/appconnector/appconnector/ports"
 )
 
 var (
@@ -18,25 +19,26 @@ var (
 	paramsName = RequestParametersSecretName(testApp, testID)
 )
 
-// registered returns an Application holding basicDefinition registered with request
-// parameters, and its Secrets, as RegisterService stores them.
-func registered(t *testing.T) (application.Application, map[string]credential.Secret) {
+// registered returns a fixture whose stores hold basicDefinition registered with
+// request parameters, as RegisterService stores it.
+func registered(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixture(t)
-	app := emptyApp()
-	f.expectGet(app)
-	written := map[string]credential.Secret{}
-	f.recordPuts(written)
-	f.expectUpdate(&app)
+	f.putApp(t, emptyApp())
 	def := basicDefinition()
 	def.API.RequestParameters = &RequestParameters{Headers: map[string][]string{"X-A": {"1"}}}
 	_, err := f.svc.RegisterService(context.Background(), testApp, def)
 	require.NoError(t, err)
-	return app, written
+	return f
+}
+
+// expectGet makes the mock repository return app.
+func (f *mockFixture) expectGet(app application.Application) {
+	f.apps.EXPECT().Get(gomock.Any(), app.Name).Return(app.DeepCopy(), nil)
 }
 
 // serveSecrets makes the mock store answer reads from m.
-func (f *fixture) serveSecrets(m map[string]credential.Secret) {
+func (f *mockFixture) serveSecrets(m map[string]credential.Secret) {
 	f.secrets.EXPECT().Get(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, n string) (credential.Secret, error) {
 		if s, ok := m[n]; ok {
 			return s.DeepCopy(), nil
@@ -47,13 +49,7 @@ func (f *fixture) serveSecrets(m map[string]credential.Secret) {
 
 func TestUpdateService_MaskedRoundTripKeepsValues(t *testing.T) {
 	t.Parallel()
-	app, stored := registered(t)
-	f := newFixture(t)
-	f.expectGet(app)
-	f.serveSecrets(stored)
-	written := map[string]credential.Secret{}
-	f.recordPuts(written)
-	f.expectUpdate(&app)
+	f := registered(t)
 
 	def := basicDefinition()
 	def.Identifier = "ignored"
@@ -63,6 +59,7 @@ func TestUpdateService_MaskedRoundTripKeepsValues(t *testing.T) {
 	def.API.RequestParameters = &RequestParameters{Headers: map[string][]string{"X-A": {Masked}, "X-B": {"2"}}}
 	got, err := f.svc.UpdateService(context.Background(), testApp, testID, def)
 	require.NoError(t, err)
+	app, written := f.app(t), f.storedSecrets(t)
 
 	svc := app.Spec.Services[0]
 	assert.Equal(t, "ext-1", svc.Identifier, "identifier is kept")
@@ -82,8 +79,9 @@ func TestUpdateService_MaskedRoundTripKeepsValues(t *testing.T) {
 
 func TestUpdateService_WithoutAPIDeletesSecretsAfterTheApplication(t *testing.T) {
 	t.Parallel()
-	app, stored := registered(t)
-	f := newFixture(t)
+	reg := registered(t)
+	app, stored := reg.app(t), reg.storedSecrets(t)
+	f := newMockFixture(t)
 	f.expectGet(app)
 	f.serveSecrets(stored)
 	def := basicDefinition()
@@ -108,7 +106,7 @@ func TestUpdateService_WithoutAPIDeletesSecretsAfterTheApplication(t *testing.T)
 func TestUpdateService_CertificateRegeneratedOnlyWhenCommonNameChanges(t *testing.T) {
 	t.Parallel()
 	keyPEM, certPEM := fixedCertificate(t)
-	app, _ := registered(t)
+	app := registered(t).app(t)
 	app.Spec.Services[0].Entries[0].Credentials = &application.Credentials{Type: application.CredentialCertificateGen, SecretName: credName}
 	app.Spec.Services[0].Entries[0].RequestParametersSecretName = ""
 	stored := map[string]credential.Secret{credName: {Name: credName, Data: map[string][]byte{
@@ -123,13 +121,9 @@ func TestUpdateService_CertificateRegeneratedOnlyWhenCommonNameChanges(t *testin
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			app := app.DeepCopy()
 			f := newFixture(t)
-			f.expectGet(app)
-			f.serveSecrets(stored)
-			written := map[string]credential.Secret{}
-			f.recordPuts(written)
-			f.expectUpdate(&app)
+			f.putApp(t, app)
+			f.putSecrets(t, stored)
 			def := basicDefinition()
 			def.API.Credentials = &Credentials{CertificateGen: &CertificateGen{CommonName: tc.cn}}
 			got, err := f.svc.UpdateService(context.Background(), testApp, testID, def)
@@ -137,17 +131,18 @@ func TestUpdateService_CertificateRegeneratedOnlyWhenCommonNameChanges(t *testin
 			assert.Equal(t, tc.wantCalls, f.certCalls)
 			assert.Equal(t, tc.cn, got.API.Credentials.CertificateGen.CommonName)
 			assert.NotEmpty(t, got.API.Credentials.CertificateGen.Certificate)
-			assert.Equal(t, tc.cn, string(written[credName].Data[KeyCommonName]))
+			assert.Equal(t, tc.cn, string(f.storedSecrets(t)[credName].Data[KeyCommonName]))
 		})
 	}
 }
 
 func TestUpdateService_RestoresSecretsWhenTheApplicationWriteFails(t *testing.T) {
 	t.Parallel()
-	app, stored := registered(t)
+	reg := registered(t)
+	app, stored := reg.app(t), reg.storedSecrets(t)
 	app.Spec.Services[0].Entries[0].RequestParametersSecretName = ""
 	delete(stored, paramsName)
-	f := newFixture(t)
+	f := newMockFixture(t)
 	f.expectGet(app)
 	f.serveSecrets(stored)
 	def := basicDefinition()
@@ -174,11 +169,9 @@ func TestUpdateService_RestoresSecretsWhenTheApplicationWriteFails(t *testing.T)
 
 func TestUpdateService_Refusals(t *testing.T) {
 	t.Parallel()
-	app, stored := registered(t)
 	t.Run("name change", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		f.expectGet(app)
+		f := registered(t)
 		def := basicDefinition()
 		def.Name = "Renamed"
 		_, err := f.svc.UpdateService(context.Background(), testApp, testID, def)
@@ -186,107 +179,97 @@ func TestUpdateService_Refusals(t *testing.T) {
 	})
 	t.Run("unknown service", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		f.expectGet(app)
+		f := registered(t)
 		_, err := f.svc.UpdateService(context.Background(), testApp, "nope", basicDefinition())
 		requireMetadataError(t, err, application.ErrNotFound, "Service with ID nope not found")
 	})
 	t.Run("unknown application", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Get(gomock.Any(), testApp).Return(application.Application{}, application.ErrNotFound)
 		_, err := f.svc.UpdateService(context.Background(), testApp, testID, basicDefinition())
 		requireMetadataError(t, err, application.ErrNotFound, "Application mp-sales not found")
 	})
 	t.Run("invalid definition", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := registered(t)
+		before := f.storedSecrets(t)
 		def := basicDefinition()
 		def.API.TargetURL = ""
 		_, err := f.svc.UpdateService(context.Background(), testApp, testID, def)
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, before, f.storedSecrets(t))
 	})
 	t.Run("service deleted concurrently", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
-		f.expectGet(app)
-		f.serveSecrets(stored)
-		f.recordPuts(map[string]credential.Secret{})
-		gone := emptyApp()
-		f.expectUpdate(&gone)
-		// The rollback restores both Secrets that existed.
+		reg := registered(t)
+		// The update reads the registered service, then finds it gone.
+		f := newFixture(t, func(a ports.ApplicationRepository, s ports.SecretStore) (ports.ApplicationRepository, ports.SecretStore) {
+			return staleGet{a, reg.app(t)}, s
+		})
+		f.putApp(t, emptyApp())
+		f.putSecrets(t, reg.storedSecrets(t))
+		before := f.storedSecrets(t)
 		_, err := f.svc.UpdateService(context.Background(), testApp, testID, basicDefinition())
 		requireMetadataError(t, err, application.ErrNotFound, "Service with ID "+testID+" not found")
+		after := f.storedSecrets(t)
+		require.Len(t, after, len(before))
+		for name, s := range before {
+			assert.Equal(t, s.Data, after[name].Data, "the rollback restores %s", name)
+		}
 	})
 }
 
 func TestDeleteService(t *testing.T) {
 	t.Parallel()
-	t.Run("removes the entry, then the secrets", func(t *testing.T) {
+	t.Run("removes the entry and the secrets", func(t *testing.T) {
 		t.Parallel()
-		app, stored := registered(t)
-		f := newFixture(t)
-		gomock.InOrder(
-			f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).DoAndReturn(
-				func(_ context.Context, _ string, fn func(*application.Application) error) (application.Application, error) {
-					cp := app.DeepCopy()
-					require.NoError(t, fn(&cp))
-					app = cp
-					return cp, nil
-				}),
-			f.secrets.EXPECT().Get(gomock.Any(), credName).Return(stored[credName], nil),
-			f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil),
-			f.secrets.EXPECT().Get(gomock.Any(), paramsName).Return(stored[paramsName], nil),
-			f.secrets.EXPECT().Delete(gomock.Any(), paramsName).Return(credential.ErrNotFound),
-		)
+		f := registered(t)
+		require.Len(t, f.storedSecrets(t), 2)
 		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, testID))
-		assert.Empty(t, app.Spec.Services)
+		assert.Empty(t, f.app(t).Spec.Services)
+		assert.Empty(t, f.storedSecrets(t))
 	})
 	t.Run("unknown service succeeds and cleans leftovers", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		app := emptyApp()
-		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).DoAndReturn(
-			func(_ context.Context, _ string, fn func(*application.Application) error) (application.Application, error) {
-				cp := app.DeepCopy()
-				return application.Application{}, fn(&cp)
-			})
-		f.secrets.EXPECT().Get(gomock.Any(), credName).Return(credential.Secret{
+		f.putApp(t, emptyApp())
+		f.putSecrets(t, map[string]credential.Secret{credName: {
 			Name: credName, Labels: map[string]string{labelApp: testApp, labelServiceID: testID},
-		}, nil)
-		f.secrets.EXPECT().Delete(gomock.Any(), credName).Return(nil)
-		f.secrets.EXPECT().Get(gomock.Any(), paramsName).Return(credential.Secret{}, credential.ErrNotFound)
+		}})
 		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, testID))
+		assert.Empty(t, f.storedSecrets(t))
 	})
 	t.Run("a secret of that name the registry did not write is kept", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, errUnchanged)
+		f.putApp(t, emptyApp())
+		keep := map[string]credential.Secret{}
 		for name, labels := range map[string]map[string]string{
 			CredentialSecretName(testApp, "basic"):        nil,
 			RequestParametersSecretName(testApp, "basic"): {labelApp: testApp, labelServiceID: "other"},
 		} {
-			f.secrets.EXPECT().Get(gomock.Any(), name).Return(credential.Secret{Name: name, Labels: labels}, nil)
+			keep[name] = credential.Secret{Name: name, Labels: labels}
 		}
+		f.putSecrets(t, keep)
 		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, "basic"))
+		assert.Len(t, f.storedSecrets(t), 2)
 	})
 	t.Run("an id that cannot name a secret", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, errUnchanged)
+		f.putApp(t, emptyApp())
 		require.NoError(t, f.svc.DeleteService(context.Background(), testApp, "Not_A_Name"))
 	})
 	t.Run("unknown application", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, application.ErrNotFound)
 		err := f.svc.DeleteService(context.Background(), testApp, testID)
 		requireMetadataError(t, err, application.ErrNotFound, "Application mp-sales not found")
 	})
 	t.Run("secret deletion failure is returned", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newMockFixture(t)
 		f.apps.EXPECT().Update(gomock.Any(), testApp, gomock.Any()).Return(application.Application{}, errUnchanged)
 		f.secrets.EXPECT().Get(gomock.Any(), credName).Return(credential.Secret{
 			Name: credName, Labels: map[string]string{labelApp: testApp, labelServiceID: testID},
