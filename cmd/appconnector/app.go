@@ -25,14 +25,14 @@ type App struct {
 
 func newApp(cfg Config, logger *slog.Logger, api *httpapi.Server, gw *gateway.Gateway, cs *connectorServers) *App {
 	g := runner.New(logger, cfg.ShutdownTimeout)
-	g.AddServer(serverAPI, cfg.APIAddr, api.Handler())
-	g.AddServer(serverGateway, cfg.GatewayAddr, gw.StandaloneHandler())
-	g.AddServer(serverGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler())
+	g.AddServer(serverAPI, cfg.APIAddr, api.Handler(), cfg.RequestLimits)
+	g.AddServer(serverGateway, cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
+	g.AddServer(serverGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
 	g.AddLoop(gw.Run)
-	g.AddServer(serverConnector, cfg.ConnectorAddr, cs.connector).TLSConfig = cs.tls
-	g.AddServer(serverMTLS, cfg.MTLSAddr, cs.mtls).TLSConfig = cs.mtlsTLS
+	g.AddServer(serverConnector, cfg.ConnectorAddr, cs.connector, cfg.RequestLimits).TLSConfig = cs.tls
+	g.AddServer(serverMTLS, cfg.MTLSAddr, cs.mtls, cfg.RequestLimits).TLSConfig = cs.mtlsTLS
 	if cs.validator != nil {
-		g.AddServer(serverValidator, cfg.ValidatorAddr, cs.validator)
+		g.AddServer(serverValidator, cfg.ValidatorAddr, cs.validator, cfg.RequestLimits)
 	}
 	g.AddLoop(cs.run)
 	return &App{Group: g}

@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/appconnector/appconnector/cmd/internal/flagenv"
+	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/runner"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 	"github.com/appconnector/appconnector/domain/certificate"
 	"github.com/appconnector/appconnector/domain/pairing"
 )
@@ -18,20 +18,15 @@ import (
 // Config is everything appconnector needs to start, filled from flags with an
 // APPCONNECTOR_<FLAG> environment fallback and validated before anything is wired.
 type Config struct {
-	DataDir        string
+	// Flags are the store, gateway, logging and shutdown settings application-gateway
+	// shares.
+	serveflags.Flags
+
 	AdminTokenFile string
-	LogLevel       slog.Level
-
-	APIAddr            string
-	GatewayAddr        string
-	GatewayCompassAddr string
-
-	ProxyTimeout       time.Duration
-	RetryBodyLimit     int64
-	RetryOnAuthFailure bool
-	GatewayBaseURL     string
-
-	ShutdownTimeout time.Duration
+	APIAddr        string
+	GatewayBaseURL string
+	// RequestLimits bound every listener but the gateway's (not flags; tests shorten them).
+	RequestLimits runner.Limits
 
 	// Connector, certificates and validator (standalone mode).
 	ConnectorAddr   string
@@ -56,18 +51,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var c Config
 	fs := flag.NewFlagSet("appconnector", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var logLevel string
-	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded store, or :memory:")
-	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "file holding the management API token (default <data-dir>/admin.token, created on first start)")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	c.Register(fs, "directory of the embedded store, or :memory: (nothing kept on disk; needs --admin-token-file)")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "file holding the management API token, created on first start (default <data-dir>/admin.token; required with --data-dir :memory:)")
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:8081", "listen address of the management API")
-	fs.StringVar(&c.GatewayAddr, "gateway-addr", "127.0.0.1:8080", "listen address of the gateway: /{app}/{service}/{path}")
-	fs.StringVar(&c.GatewayCompassAddr, "gateway-compass-addr", "127.0.0.1:8082", "listen address of the gateway's Compass form: /{app}/{service}/{entry}/{path}")
-	fs.DurationVar(&c.ProxyTimeout, "proxy-timeout", 10*time.Second, "how long the gateway waits for a target's response headers (then 504)")
-	fs.Int64Var(&c.RetryBodyLimit, "retry-body-limit", 1<<20, "request bodies up to this size are buffered so a 401/403 can be retried")
-	fs.BoolVar(&c.RetryOnAuthFailure, "retry-on-auth-failure", true, "retry once with fresh tokens when a target answers 401 or 403")
 	fs.StringVar(&c.GatewayBaseURL, "gateway-base-url", "", "public base URL of the gateway, written into centralGatewayUrl (default http://<gateway-addr>)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take on SIGINT/SIGTERM")
 	fs.StringVar(&c.ConnectorURL, "connector-url", "", "external base URL of --connector-addr announced to clients (default https://<connector-addr>)")
 	fs.StringVar(&c.ConnectorAddr, "connector-addr", "127.0.0.1:8083", "listen address (TLS) of the token-secured Connector API: signing-request info and certificates")
 	fs.StringVar(&c.MTLSAddr, "mtls-addr", "127.0.0.1:8443", "listen address (TLS, client certificate required) of management info, renewal, revocation and events")
@@ -84,18 +71,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.CertValidity, "cert-validity", certificate.DefaultValidity, "validity of issued client certificates")
 	fs.String("cert-subject", certificate.DefaultSubject.String(), "O, OU, L, ST and C of issued client certificates (CN is the Application name)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", pairing.DefaultTTL, "lifetime of one-time connection tokens")
-	if err := fs.Parse(args); err != nil {
+	if err := c.Parse(fs, args, getenv); err != nil {
 		return Config{}, err
 	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	if err := flagenv.Apply(fs, getenv); err != nil {
-		return Config{}, err
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(fs.Lookup("log-level").Value.String())); err != nil {
-		return Config{}, fmt.Errorf("--log-level: %w", err)
-	}
+	c.RequestLimits = runner.RequestLimits()
 	var err error
 	if c.CertSubject, err = parseSubject(fs.Lookup("cert-subject").Value.String()); err != nil {
 		return Config{}, fmt.Errorf("--cert-subject: %w", err)
@@ -113,15 +92,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 }
 
 func (c Config) validate() error {
-	var errs []error
-	if c.DataDir == "" {
-		errs = append(errs, errors.New("--data-dir must not be empty"))
-	}
-	if c.ProxyTimeout <= 0 {
-		errs = append(errs, errors.New("--proxy-timeout must be positive"))
-	}
-	if c.RetryBodyLimit < 0 {
-		errs = append(errs, errors.New("--retry-body-limit must not be negative"))
+	errs := c.Flags.Validate()
+	if c.DataDir == storage.MemoryDataDir && c.AdminTokenFile == "" {
+		// The token must live somewhere appctl can read it; the working directory is
+		// nowhere a user would look, and the token grants full control.
+		errs = append(errs, errors.New("--data-dir :memory: keeps nothing on disk: pass --admin-token-file FILE for the management API token (created if missing; appctl --token \"$(cat FILE)\")"))
 	}
 	if c.EventingMode != "binary" && c.EventingMode != "structured" {
 		errs = append(errs, fmt.Errorf("--eventing-mode must be binary or structured, got %q", c.EventingMode))
@@ -132,10 +107,9 @@ func (c Config) validate() error {
 	if c.EventLogSize <= 0 {
 		errs = append(errs, errors.New("--event-log-size must be positive"))
 	}
-	for name, addr := range map[string]string{"--api-addr": c.APIAddr, "--gateway-addr": c.GatewayAddr, "--gateway-compass-addr": c.GatewayCompassAddr,
-		"--connector-addr": c.ConnectorAddr, "--mtls-addr": c.MTLSAddr} {
-		if addr == "" {
-			errs = append(errs, fmt.Errorf("%s must not be empty", name))
+	for _, f := range []struct{ name, addr string }{{"--api-addr", c.APIAddr}, {"--connector-addr", c.ConnectorAddr}, {"--mtls-addr", c.MTLSAddr}} {
+		if f.addr == "" {
+			errs = append(errs, fmt.Errorf("%s must not be empty", f.name))
 		}
 	}
 	return errors.Join(errs...)

@@ -9,12 +9,10 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/appconnector/appconnector/adapters/bolt"
 	"github.com/appconnector/appconnector/adapters/ca"
 	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/eventing"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
-	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/ports"
@@ -35,20 +33,15 @@ func provideCA(cfg Config, logger *slog.Logger) (*ca.CA, error) {
 	return ca.Open(ca.Config{CertFile: cfg.CACert, KeyFile: cfg.CAKey, DataDir: cfg.DataDir}, logger)
 }
 
-// provideConnectorDeps picks the token, revocation and event-log adapters matching the
-// store --data-dir selected, so one data dir holds everything.
-func provideConnectorDeps(cfg Config, s *storage.Set, signer *ca.CA, logger *slog.Logger) (connector.Deps, error) {
-	var (
-		tokens      ports.TokenStore
-		revocations ports.RevocationList
-		eventLog    ports.EventLog
-	)
-	if s.DB != nil {
-		tokens, revocations, eventLog = bolt.NewTokenStore(s.DB), bolt.NewRevocationList(s.DB), bolt.NewEventLog(s.DB, cfg.EventLogSize)
-	} else {
-		tokens, revocations, eventLog = memory.NewTokenStore(), memory.NewRevocationList(), memory.NewEventLog(cfg.EventLogSize)
-	}
-	deps := connector.Deps{Applications: s.Apps, Tokens: tokens, Signer: signer, Revocations: revocations, Logger: logger}
+func provideEventLogSize(cfg Config) storage.EventLogSize {
+	return storage.EventLogSize(cfg.EventLogSize)
+}
+
+// provideConnectorDeps takes the token, revocation and event-log ports from the same
+// store as the Applications (storage.ConnectorSet), so one data dir holds everything.
+func provideConnectorDeps(cfg Config, apps ports.ApplicationRepository, tokens ports.TokenStore, revocations ports.RevocationList, eventLog ports.EventLog,
+	signer *ca.CA, logger *slog.Logger) (connector.Deps, error) {
+	deps := connector.Deps{Applications: apps, Tokens: tokens, Signer: signer, Revocations: revocations, Logger: logger}
 	if cfg.EventingURL == "" {
 		deps.Sink, deps.EventLog = eventing.NewLogSink(eventLog), eventLog
 		return deps, nil

@@ -22,15 +22,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
 // startApp runs the wired process on loopback ports and returns its addresses by server
 // name, and a stop function that waits for a clean shutdown.
 func startApp(t *testing.T, args ...string) (map[string]string, func()) {
 	t.Helper()
+	return startAppWith(t, nil, args...)
+}
+
+// startAppWith is startApp with a hook that changes the parsed Config, for what has no
+// flag (the listener limits).
+func startAppWith(t *testing.T, change func(*Config), args ...string) (map[string]string, func()) {
+	t.Helper()
 	base := []string{"--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--connector-addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0"}
 	cfg, err := parseConfig(append(base, args...), func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
+	if change != nil {
+		change(&cfg)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app, cleanup, err := initApp(cfg, logger)
 	require.NoError(t, err)
@@ -141,6 +152,12 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, 3*time.Second, cfg.ProxyTimeout, "env fallback")
 	assert.Equal(t, "127.0.0.1:7777", cfg.APIAddr, "flag wins over env")
 	assert.Equal(t, "./data", cfg.DataDir)
+	assert.Equal(t, 10*time.Second, cfg.ProxyIdleTimeout)
+	assert.False(t, cfg.AccessLog)
+	cfg, err = parseConfig([]string{"--access-log"}, func(k string) string { return map[string]string{"APPCONNECTOR_PROXY_IDLE_TIMEOUT": "1m"}[k] }, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, time.Minute, cfg.ProxyIdleTimeout)
+	assert.True(t, cfg.AccessLog)
 
 	_, err = parseConfig([]string{"--proxy-timeout", "0s"}, func(string) string { return "" }, io.Discard)
 	assert.ErrorContains(t, err, "--proxy-timeout")
@@ -277,4 +294,33 @@ func readToken(t *testing.T, dir string) string {
 	b, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
 	require.NoError(t, err)
 	return strings.TrimSpace(string(b))
+}
+
+// TestMemoryStoreWithoutTokenFileRefusesToStart: with nothing on disk there is no place
+// the docs name for the token, so appconnector says what to pass instead of dropping
+// admin.token into whatever directory it was started from.
+func TestMemoryStoreWithoutTokenFileRefusesToStart(t *testing.T) {
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	args := []string{"--data-dir", storage.MemoryDataDir, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0",
+		"--gateway-compass-addr", "127.0.0.1:0", "--connector-addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0"}
+	_, err := parseConfig(args, func(string) string { return "" }, io.Discard)
+	require.Error(t, err) // else run would serve
+	var stderr bytes.Buffer
+	assert.Equal(t, 2, run(args, func(string) string { return "" }, &stderr))
+	assert.Contains(t, stderr.String(), "--data-dir :memory: keeps nothing on disk: pass --admin-token-file FILE")
+	entries, err := os.ReadDir(cwd)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing may be written to the working directory")
+
+	// The provider refuses too, for a Config built without parseConfig.
+	_, err = provideAdminToken(Config{Flags: serveflags.Flags{DataDir: storage.MemoryDataDir}})
+	assert.ErrorContains(t, err, "--admin-token-file")
+	entries, err = os.ReadDir(cwd)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+
+	var help bytes.Buffer
+	assert.Equal(t, 0, run([]string{"-h"}, func(string) string { return "" }, &help))
+	assert.Contains(t, help.String(), "required with --data-dir :memory:")
 }

@@ -19,17 +19,14 @@ type adminToken string
 func provideAdminToken(cfg Config) (adminToken, error) {
 	path := cfg.AdminTokenFile
 	if path == "" {
-		dir := cfg.DataDir
-		if dir == storage.MemoryDataDir {
-			dir = "."
+		if cfg.DataDir == storage.MemoryDataDir {
+			return "", errors.New("--data-dir :memory: needs --admin-token-file")
 		}
-		path = filepath.Join(dir, adminTokenFile)
+		path = filepath.Join(cfg.DataDir, adminTokenFile)
 	}
 	tok, err := loadOrCreateAdminToken(path)
 	return adminToken(tok), err
 }
-
-func provideDataDir(cfg Config) storage.DataDir { return storage.DataDir(cfg.DataDir) }
 
 // provideAPIConfig makes /readyz report ready once the store answers and the gateway has
 // loaded its first route table, so a probe never sends traffic to a gateway answering 503.
@@ -51,12 +48,4 @@ func provideMetadataConfig(cfg Config) metadata.Config {
 
 func provideExtraRoutes(meta *metadataapi.Handler, conn *connectorapi.ManagementRoutes) httpapi.ExtraRoutes {
 	return httpapi.ExtraRoutes{meta, conn}
-}
-
-func provideGatewayConfig(cfg Config) gateway.Config {
-	g := gateway.DefaultConfig()
-	g.ProxyTimeout = cfg.ProxyTimeout
-	g.RetryBodyLimit = cfg.RetryBodyLimit
-	g.RetryOnAuthFailure = cfg.RetryOnAuthFailure
-	return g
 }

@@ -15,16 +15,17 @@ import (
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
 // initApp is the injector: Wire writes its body into wire_gen.go.
 func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	wire.Build(
-		provideDataDir, storage.ProviderSet,
+		wire.FieldsOf(new(Config), "Flags"), serveflags.DataDir, storage.ConnectorSet, provideEventLogSize,
 		registry.NewService,
 		provideMetadataConfig, metadata.NewService, metadataapi.New,
 		provideAdminToken, provideAPIConfig, provideExtraRoutes, httpapi.NewServer,
-		provideGatewayConfig, gateway.New,
+		serveflags.GatewayConfig, gateway.New,
 		provideCA, provideConnectorDeps, provideConnectorConfig, connector.New,
 		provideConnectorAPIConfig, connectorapi.NewManagementRoutes, provideConnectorServers,
 		newApp,

@@ -15,6 +15,7 @@ import (
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 	"log/slog"
 )
 
@@ -26,12 +27,13 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	dataDir := provideDataDir(cfg)
+	flags := cfg.Flags
+	dataDir := serveflags.DataDir(flags)
 	set, cleanup, err := storage.Open(dataDir, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	config := provideGatewayConfig(cfg)
+	config := serveflags.GatewayConfig(flags)
 	applicationRepository := storage.ProvideApplications(set)
 	secretStore := storage.ProvideSecrets(set)
 	gatewayGateway, err := gateway.New(config, applicationRepository, secretStore, logger)
@@ -51,7 +53,11 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	}
 	connectorapiConfig := provideConnectorAPIConfig(cfg, ca)
 	connectorConfig := provideConnectorConfig(cfg)
-	deps, err := provideConnectorDeps(cfg, set, ca, logger)
+	tokenStore := storage.ProvideTokens(set)
+	revocationList := storage.ProvideRevocations(set)
+	eventLogSize := provideEventLogSize(cfg)
+	eventLog := storage.ProvideEventLog(set, eventLogSize)
+	deps, err := provideConnectorDeps(cfg, applicationRepository, tokenStore, revocationList, eventLog, ca, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -1,6 +1,6 @@
 // Command application-gateway runs the Application Gateway on its own: the standalone
-// and Compass listeners over the store appconnector writes (bbolt in --data-dir), for
-// deployments that scale the gateway separately. appconnector embeds the same gateway.
+// and Compass listeners over the store in --data-dir, which it opens (and locks) itself.
+// appconnector embeds the same gateway.
 package main
 
 import (
@@ -49,8 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer cleanup()
 
 	g := runner.New(logger, cfg.ShutdownTimeout)
-	g.AddServer("gateway", cfg.GatewayAddr, gw.StandaloneHandler())
-	g.AddServer("gateway (Compass)", cfg.GatewayCompassAddr, gw.CompassHandler())
+	g.AddServer("gateway", cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
+	g.AddServer("gateway (Compass)", cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
 	g.AddLoop(gw.Run)
 	if listening != nil {
 		var got [2]string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -89,4 +90,34 @@ func TestRunServesFromTheDataDir(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-done)
+}
+
+func TestGatewayFlagsOfIssue7(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"--access-log"}, func(k string) string {
+		return map[string]string{"APPCONNECTOR_PROXY_IDLE_TIMEOUT": "90s"}[k]
+	}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Second, cfg.ProxyIdleTimeout)
+	assert.True(t, cfg.AccessLog)
+}
+
+// TestHelpTellsTheTruthAboutTheDataDir: bbolt locks its file, so the data dir of a
+// running appconnector cannot be shared; -h says so, and a start on it fails clearly.
+func TestHelpTellsTheTruthAboutTheDataDir(t *testing.T) {
+	var help bytes.Buffer
+	require.ErrorIs(t, run(context.Background(), []string{"-h"}, func(string) string { return "" }, &help, nil), flagHelp)
+	assert.NotContains(t, help.String(), "shared with appconnector")
+	assert.Contains(t, help.String(), "a data dir a running appconnector uses is refused as in use")
+	assert.Contains(t, help.String(), ":memory: starts empty")
+	assert.Contains(t, help.String(), "-proxy-idle-timeout")
+	assert.Contains(t, help.String(), "-access-log")
+
+	dir := t.TempDir()
+	db, err := bolt.Open(dir, nil) // appconnector running on dir
+	require.NoError(t, err)
+	defer db.Close()
+	err = run(context.Background(), []string{"--data-dir", dir, "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0"},
+		func(string) string { return "" }, io.Discard, nil)
+	assert.ErrorIs(t, err, bolt.ErrInUse)
 }

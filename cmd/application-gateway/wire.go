@@ -9,10 +9,11 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
 // initGateway is the injector: Wire writes its body into wire_gen.go.
 func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
-	wire.Build(provideDataDir, storage.ProviderSet, gatewayConfig, gateway.New)
+	wire.Build(wire.FieldsOf(new(Config), "Flags"), serveflags.DataDir, storage.ProviderSet, serveflags.GatewayConfig, gateway.New)
 	return nil, nil, nil
 }

@@ -9,6 +9,7 @@ package main
 import (
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 	"log/slog"
 )
 
@@ -16,8 +17,9 @@ import (
 
 // initGateway is the injector: Wire writes its body into wire_gen.go.
 func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
-	config := gatewayConfig(cfg)
-	dataDir := provideDataDir(cfg)
+	flags := cfg.Flags
+	config := serveflags.GatewayConfig(flags)
+	dataDir := serveflags.DataDir(flags)
 	set, cleanup, err := storage.Open(dataDir, logger)
 	if err != nil {
 		return nil, nil, err

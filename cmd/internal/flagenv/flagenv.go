@@ -37,3 +37,15 @@ func Apply(fs *flag.FlagSet, getenv func(string) string) error {
 	})
 	return errors.Join(errs...)
 }
+
+// Parse parses args into fs, refuses positional arguments, and then applies the
+// environment fallbacks.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return Apply(fs, getenv)
+}

@@ -2,6 +2,7 @@ package flagenv
 
 import (
 	"flag"
+	"io"
 	"testing"
 	"time"
 
@@ -27,4 +28,20 @@ func TestApply(t *testing.T) {
 	fs2.Duration("proxy-timeout", time.Second, "")
 	require.NoError(t, fs2.Parse(nil))
 	assert.ErrorContains(t, Apply(fs2, func(k string) string { return env[k] }), "APPCONNECTOR_PROXY_TIMEOUT")
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	newFS := func() (*flag.FlagSet, *string) {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		return fs, fs.String("data-dir", "./data", "")
+	}
+	fs, dir := newFS()
+	require.NoError(t, Parse(fs, nil, func(k string) string { return map[string]string{"APPCONNECTOR_DATA_DIR": "/env"}[k] }))
+	assert.Equal(t, "/env", *dir)
+	fs, _ = newFS()
+	assert.EqualError(t, Parse(fs, []string{"--data-dir", "d", "stray", "words"}, func(string) string { return "" }), "unexpected arguments: stray words")
+	fs, _ = newFS()
+	assert.Error(t, Parse(fs, []string{"--no-such-flag"}, func(string) string { return "" }))
 }

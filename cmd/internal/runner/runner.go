@@ -36,16 +36,47 @@ func New(logger *slog.Logger, shutdownTimeout time.Duration) *Group {
 	return &Group{logger: logger, shutdownTimeout: shutdownTimeout}
 }
 
-// AddServer adds an HTTP server for h on addr, with the timeouts every listener of the
-// product uses.
-func (g *Group) AddServer(name, addr string, h http.Handler) *http.Server {
+// Limits bound what one listener accepts from a client, so a slow or hostile client
+// cannot hold a connection or a goroutine for ever.
+type Limits struct {
+	// ReadHeaderTimeout bounds the TLS handshake and reading the request headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading the whole request, body included; zero means none.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that waits this long for its next request.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers (net/http answers 431 beyond).
+	MaxHeaderBytes int
+}
+
+// maxHeaderBytes is Envoy's default header limit (60 KiB) rounded up: a request that an
+// Istio sidecar in front of us would pass is never refused here, and net/http's own
+// default of 1 MiB per request is far more memory than any real header needs.
+const maxHeaderBytes = 64 << 10
+
+// StreamingLimits are for the gateway's listeners: no ReadTimeout, because uploads and
+// downloads stream for as long as bytes flow; the gateway cuts a stalled body itself.
+func StreamingLimits() Limits {
+	return Limits{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: maxHeaderBytes}
+}
+
+// RequestLimits are for listeners whose requests are small documents (management API,
+// connector, mTLS, validator): the whole request must arrive within ReadTimeout.
+func RequestLimits() Limits {
+	l := StreamingLimits()
+	l.ReadTimeout = 30 * time.Second
+	return l
+}
+
+// AddServer adds an HTTP server for h on addr, bounded by l.
+func (g *Group) AddServer(name, addr string, h http.Handler, l Limits) *http.Server {
 	srv := &http.Server{
-		Addr:    addr,
-		Handler: h,
-		// Slow-loris protection; no ReadTimeout or WriteTimeout, because the gateway
-		// streams long uploads and downloads and answers 504 itself when a target is slow.
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 	}
 	g.servers = append(g.servers, namedServer{name: name, srv: srv})
