@@ -90,6 +90,12 @@ func (h *handler) finish(r *http.Request, st *reqState, logged bool, start time.
 	if st.up != nil {
 		st.up.detach()
 	}
+	if st.resp.started {
+		// The server flushes what is still buffered after the handler returns; that last
+		// write gets a full idle timeout of its own, however long closing the target's
+		// body took.
+		st.client.writeWithin(st.idle)
+	}
 	if logged {
 		attrs := [...]slog.Attr{
 			slog.String("method", r.Method),

@@ -35,7 +35,7 @@ func newReverseProxy(cfg *Config, logger *slog.Logger) *httputil.ReverseProxy {
 				// The client stopped sending its body; the server cancelled the request.
 				// The answer may still reach it.
 				st.status = http.StatusRequestTimeout
-				logger.Debug("client stopped sending the request body", "app", st.path.App, "service", st.path.Service, "idle", cfg.BodyIdleTimeout)
+				logger.Debug("client stopped sending the request body", "app", st.path.App, "service", st.path.Service, "error", err)
 				httperr.Write(w, http.StatusRequestTimeout, fmt.Sprintf("request body: no data received for %s", cfg.BodyIdleTimeout))
 				return
 			}
