@@ -208,7 +208,8 @@ func newRenewCmd(g *globals) *cobra.Command {
 		Use:   "renew --dir DIR",
 		Short: "Renew the client certificate stored in DIR (written by appctl connect)",
 		Long: "renew authenticates with the current certificate, requests a new one for the same\n" +
-			"subject with a fresh key, and replaces the files in DIR. The old certificate stays\n" +
+			"subject with a fresh key, and replaces the files in DIR: all are written and synced\n" +
+			"first, so a failure leaves the old key and certificate in place. The old certificate stays\n" +
 			"valid until it expires or is revoked (appctl revoke --dir with a copy of it).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,6 +141,9 @@ func TestConnectFlow(t *testing.T) {
 	after, _, err := connclient.ReadFiles(dir)
 	require.NoError(t, err)
 	assert.NotEqual(t, before.ClientPEM, after.ClientPEM)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 5, "renew leaves exactly the five files, no temporary ones")
 	assert.Equal(t, http.StatusOK, postEvent(t, dir))
 
 	r = s.appctl(t, "revoke", "--dir", dir)
@@ -182,3 +186,21 @@ func TestConnectWithBareTokenAndErrors(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestQuickstartCertsAreIgnored: the README's quickstart writes a private key to
+// ./orders-certs; git must not offer to commit it.
+func TestQuickstartCertsAreIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	if err := exec.Command("git", "-C", "../..", "rev-parse", "--git-dir").Run(); err != nil {
+		t.Skip("not a git checkout")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	require.Contains(t, string(readme), "--out ./orders-certs")
+	for _, f := range []string{connclient.FileKey, connclient.FileCert, connclient.FileChain, connclient.FileCA, connclient.FileInfo} {
+		err := exec.Command("git", "-C", "../..", "check-ignore", "-q", "orders-certs/"+f).Run()
+		assert.NoError(t, err, "orders-certs/%s is not ignored by git", f)
+	}
+}

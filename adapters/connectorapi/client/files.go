@@ -32,7 +32,10 @@ type StoredInfo struct {
 }
 
 // WriteFiles writes the key, certificates and info.json into dir (created 0700), every
-// file 0600, each through a temporary file and a rename so a crash leaves no torn file.
+// file 0600. All files are first written to temporary files in dir and synced; only
+// when every one is on disk are they renamed over the old ones, key and certificate
+// first, and the directory synced. A failure before that leaves the old files as they
+// were, so a renewal never leaves a key next to a certificate it does not belong to.
 func WriteFiles(dir string, c *Credentials, info StoredInfo) error {
 	keyPEM, err := c.KeyPEM()
 	if err != nil {
@@ -45,43 +48,69 @@ func WriteFiles(dir string, c *Credentials, info StoredInfo) error {
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	for _, f := range []struct {
+	files := []struct {
 		name string
 		data []byte
-	}{{FileKey, keyPEM}, {FileCert, c.ClientPEM}, {FileChain, c.ChainPEM}, {FileCA, c.CAPEM}, {FileInfo, append(infoJSON, '\n')}} {
-		if err := writeFile(filepath.Join(dir, f.name), f.data); err != nil {
-			return err
+		tmp  string
+	}{{FileKey, keyPEM, ""}, {FileCert, c.ClientPEM, ""}, {FileChain, c.ChainPEM, ""}, {FileCA, c.CAPEM, ""}, {FileInfo, append(infoJSON, '\n'), ""}}
+	defer func() {
+		for _, f := range files {
+			if f.tmp != "" {
+				_ = os.Remove(f.tmp)
+			}
+		}
+	}()
+	for i := range files {
+		if files[i].tmp, err = stageFile(dir, files[i].data); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, files[i].name), err)
 		}
 	}
-	return nil
+	for i, f := range files {
+		if err := os.Rename(f.tmp, filepath.Join(dir, f.name)); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
+		}
+		files[i].tmp = ""
+	}
+	return syncDir(dir)
 }
 
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), tmpPattern)
+// syncFile is (*os.File).Sync, replaced by tests to fail a write part-way.
+var syncFile = (*os.File).Sync
+
+// stageFile writes data to a new temporary file in dir, mode 0600, synced, and returns
+// its name.
+func stageFile(dir string, data []byte) (string, error) {
+	tmp, err := os.CreateTemp(dir, tmpPattern)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", err
 	}
 	name := tmp.Name()
-	fail := func(err error) error {
-		_ = tmp.Close()
+	err = tmp.Chmod(filePerm)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = syncFile(tmp)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", err
 	}
-	if err := tmp.Chmod(filePerm); err != nil {
-		return fail(err)
+	return name, nil
+}
+
+// syncDir makes the renames in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, err)
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }
