@@ -276,3 +276,34 @@ func TestBodyIdleTimeoutConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, gateway.DefaultConfig().ProxyTimeout, gateway.DefaultConfig().BodyIdleTimeout)
 }
+
+func TestClientThatStopsReadingIsCut(t *testing.T) {
+	const idle = 500 * time.Millisecond
+	e := newEnv(t, func(c *gateway.Config) { c.BodyIdleTimeout = idle })
+	targetDone := make(chan error, 1)
+	up := httptestServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 64<<10)
+		var err error
+		for i := 0; i < 1<<14 && err == nil; i++ { // at most 1 GiB; the gateway must cut long before
+			_, err = w.Write(chunk)
+		}
+		targetDone <- err
+	}))
+	t.Cleanup(up.Close)
+	e.put(t, app("big", up.URL, nil))
+
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.standalone.URL, "http://"))
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = io.WriteString(c, "GET /big/orders-api HTTP/1.1\r\nHost: gw\r\n\r\n")
+	require.NoError(t, err)
+	// The client reads nothing more: once the buffers on the way are full, the gateway's
+	// writes stall.
+	select {
+	case err := <-targetDone:
+		assert.Error(t, err, "the target's connection must be closed while it is still sending")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a client that stopped reading still holds the target")
+	}
+	assert.True(t, closedWithin(c, 5*time.Second), "the gateway must close the client's connection")
+}
