@@ -17,9 +17,9 @@ type Config struct {
 // dataDirUsage says what the store can be: bbolt locks its file for one process, so the
 // directory of a running appconnector is refused ("data dir in use"), and this binary
 // has no API that writes Applications or Secrets.
-const dataDirUsage = "directory of an embedded store this process locks for itself: one that appconnector wrote " +
-	"while stopped, or a copy of it; a data dir a running appconnector uses is refused as in use. " +
-	":memory: starts empty and nothing writes to it, so every route is 404"
+const dataDirUsage = "directory of an embedded store this process opens and locks for itself: the data dir of an appconnector " +
+	"that no longer runs, or a copy of one (a data dir a running appconnector uses is refused as in use). " +
+	":memory: starts empty and nothing here writes to it: every Application is unknown (404)"
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config

@@ -68,8 +68,20 @@ func RequestLimits() Limits {
 	return l
 }
 
-// AddServer adds an HTTP server for h on addr, bounded by l.
+// AddServer adds an HTTP server for h on addr, bounded by l. A zero ReadHeaderTimeout,
+// IdleTimeout or MaxHeaderBytes takes the StreamingLimits value, so no listener is ever
+// unbounded by omission; a zero ReadTimeout means none.
 func (g *Group) AddServer(name, addr string, h http.Handler, l Limits) *http.Server {
+	d := StreamingLimits()
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = d.ReadHeaderTimeout
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = d.IdleTimeout
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
 	srv := &http.Server{
 		Addr:              addr,
 		Handler:           h,

@@ -104,10 +104,10 @@ func TestSlowHeadersAreCutOffAfterReadHeaderTimeout(t *testing.T) {
 			l.ReadHeaderTimeout = 300 * time.Millisecond
 			var served atomic.Bool
 			addr := serve(t, l, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Store(true) }))
+			start := time.Now() // before the server can start its clock
 			c, err := net.Dial("tcp", addr)
 			require.NoError(t, err)
 			defer c.Close()
-			start := time.Now()
 			_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n")
 			require.NoError(t, err)
 			stop := make(chan struct{})
@@ -161,9 +161,9 @@ func TestIdleKeepAliveConnectionsAreClosed(t *testing.T) {
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer c.Close()
+	idle := time.Now() // the server's idle clock starts after it reads this request
 	_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	require.NoError(t, err)
-	idle := time.Now()
 	resp := slowclient.WaitClosed(t, c, 5*time.Second)
 	assert.True(t, strings.HasPrefix(resp, "HTTP/1.1 200 OK"), resp)
 	assert.GreaterOrEqual(t, time.Since(idle), 300*time.Millisecond)
@@ -192,4 +192,16 @@ func TestDefaultLimits(t *testing.T) {
 			assert.Positive(t, l.IdleTimeout)
 		})
 	}
+}
+
+func TestZeroLimitsTakeTheDefaults(t *testing.T) {
+	t.Parallel()
+	g := New(slog.New(slog.NewTextHandler(io.Discard, nil)), time.Second)
+	srv := g.AddServer("s", "127.0.0.1:0", http.NotFoundHandler(), Limits{})
+	d := StreamingLimits()
+	assert.Equal(t, d.ReadHeaderTimeout, srv.ReadHeaderTimeout)
+	assert.Equal(t, d.IdleTimeout, srv.IdleTimeout)
+	assert.Equal(t, d.MaxHeaderBytes, srv.MaxHeaderBytes)
+	assert.Zero(t, srv.ReadTimeout)
+	assert.Zero(t, srv.WriteTimeout)
 }
