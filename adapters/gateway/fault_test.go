@@ -81,7 +81,7 @@ func TestFaultyUpstreamsLeakNothing(t *testing.T) {
 	// take longer than a short timeout, turning the expected 502 into a 504, and a
 	// trickle a tenth of the idle timeout apart can be delayed past it.
 	const idle = time.Second
-	e := newEnv(t, func(c *gateway.Config) { c.ProxyTimeout, c.BodyIdleTimeout = 2*time.Second, idle })
+	e := newEnv(t, func(c *gateway.Config) { c.ProxyTimeout, c.BodyIdleTimeout = 3*time.Second, idle })
 	stopParked := make(chan struct{})
 	const (
 		complete = iota // a whole body
@@ -147,7 +147,7 @@ func TestFaultyUpstreamsLeakNothing(t *testing.T) {
 
 	var wg sync.WaitGroup
 	for name, f := range faults {
-		n := 20
+		n := 10
 		if f.upload {
 			n = 2 // each one pushes megabytes until the buffers on the way are full
 		}
