@@ -191,7 +191,7 @@ func TestFaultyUpstreamsLeakNothing(t *testing.T) {
 	// Clients that trickle their upload: slower than the idle timeout (cut) and faster
 	// (served).
 	addr := e.standalone.Listener.Addr().String()
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 5; i++ {
 		wg.Go(func() {
 			c, err := net.Dial("tcp", addr)
 			if !assert.NoError(t, err) {
@@ -199,7 +199,8 @@ func TestFaultyUpstreamsLeakNothing(t *testing.T) {
 			}
 			defer c.Close()
 			_, _ = fmt.Fprintf(c, "POST /closing/orders-api HTTP/1.1\r\nHost: gw\r\nContent-Length: 100000\r\n\r\nabc")
-			assert.True(t, closedWithin(c, 5*time.Second), "a silent client must be cut off")
+			// The idle timeout plus generous slack for a loaded machine.
+			assert.True(t, closedWithin(c, 10*time.Second), "a silent client must be cut off")
 		})
 		wg.Go(func() {
 			c, err := net.Dial("tcp", addr)

@@ -75,6 +75,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		st.up = &upload{body: r.Body, idle: st.idle, conn: st.client.read}
 		r.Body = st.up
+		// Also when nothing ever reads the body (the target cannot be reached): before it
+		// answers, the server drains the unread body, which must not wait for ever.
+		st.up.deadline(time.Now().Add(st.idle))
 	}
 	if h.cfg.RetryOnAuthFailure && st.b.retry {
 		if !h.bufferBody(w, r, st) {

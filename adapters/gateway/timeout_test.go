@@ -307,3 +307,25 @@ func TestClientThatStopsReadingIsCut(t *testing.T) {
 	}
 	assert.True(t, closedWithin(c, 5*time.Second), "the gateway must close the client's connection")
 }
+
+// TestSilentClientToUnreachableTarget: the target is never reached, so nothing reads the
+// request body; the server still drains it before answering, which must not wait for a
+// client that sends nothing.
+func TestSilentClientToUnreachableTarget(t *testing.T) {
+	const idle = 500 * time.Millisecond
+	e := newEnv(t, func(c *gateway.Config) { c.BodyIdleTimeout = idle })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	e.put(t, app("dead", dead, nil))
+	c := rawPost(t, strings.TrimPrefix(e.standalone.URL, "http://"), "/dead/orders-api", 100000)
+	_, err = c.Write([]byte("abc"))
+	require.NoError(t, err)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err, "the gateway must answer without waiting for the rest of the body")
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	_ = resp.Body.Close()
+	assert.True(t, closedWithin(c, 5*time.Second))
+}
