@@ -113,6 +113,7 @@ func TestKubernetesLogin(t *testing.T) {
 		}
 		reviews.Add(1)
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated) // what kube-apiserver answers to a create
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
 			"status": map[string]any{"authenticated": true, "user": map[string]any{

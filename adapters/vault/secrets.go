@@ -2,7 +2,6 @@ package vault
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -398,7 +397,7 @@ func (s *SecretStore) read(ctx context.Context, name string) (entry, bool, error
 	if err != nil {
 		return entry{}, false, fmt.Errorf("%s: %w", op, err)
 	}
-	if vi.gone || resp.Data["data"] == nil {
+	if vi.gone {
 		return entry{}, false, nil
 	}
 	sec, err := decodeFields(name, fields)
@@ -438,5 +437,3 @@ func (s *SecretStore) readMeta(ctx context.Context, name string) (versionInfo, e
 	}
 	return vi, nil
 }
-
-var errStopped = errors.New("poller stopped")
