@@ -43,6 +43,13 @@
 // polls are not replayed). While Vault is unavailable the watch channels stay open;
 // the poller logs the outage once and catches up when Vault is back.
 //
+// # Policy
+//
+// For the default mount and prefix, the token needs exactly (TestMinimalPolicy):
+//
+//	path "secret/data/appconnector/secrets/*"     { capabilities = ["create", "update", "read"] }
+//	path "secret/metadata/appconnector/secrets/*" { capabilities = ["read", "list", "delete"] }
+//
 // # Errors
 //
 // Every error that means Vault cannot serve the request (sealed, unreachable, 5xx,

@@ -96,3 +96,41 @@ func TestPermissionDenied(t *testing.T) {
 	requireUnavailable(t, err, "permission denied")
 	assert.NotContains(t, err.Error(), token)
 }
+
+// TestMinimalPolicy: the policy in the package documentation is enough for every
+// operation, and a watch.
+func TestMinimalPolicy(t *testing.T) {
+	v := realservers.StartVault(t)
+	v.CLI(t, "policy", "write", "appconnector", writeFile(t, "policy.hcl", `
+path "secret/data/appconnector/secrets/*"     { capabilities = ["create", "update", "read"] }
+path "secret/metadata/appconnector/secrets/*" { capabilities = ["read", "list", "delete"] }
+`))
+	token := strings.TrimSpace(v.CLI(t, "token", "create", "-policy=appconnector", "-field=token"))
+	cfg, _ := apiConfig(t, v)
+	c, err := vault.NewClient(t.Context(), vault.ClientConfig{API: cfg, Auth: vault.AuthConfig{TokenFile: writeFile(t, "token", token)}})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	s := newStore(t, c, vault.SecretStoreConfig{PollInterval: 20 * time.Millisecond})
+	ctx := t.Context()
+
+	ch, err := s.Watch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, ports.EventSynced, next(t, ch).Type)
+	stored, created, err := s.Put(ctx, credential.Secret{Name: "a", Data: map[string][]byte{"k": []byte("1")}})
+	require.NoError(t, err)
+	require.True(t, created)
+	_, _, err = s.Put(ctx, credential.Secret{Name: "a", ResourceVersion: stored.ResourceVersion, Data: map[string][]byte{"k": []byte("2")}})
+	require.NoError(t, err)
+	_, err = s.Get(ctx, "a")
+	require.NoError(t, err)
+	items, err := s.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.NoError(t, s.Delete(ctx, "a"))
+	for _, want := range []ports.EventType{ports.EventPut, ports.EventPut, ports.EventDelete} {
+		require.Equal(t, want, next(t, ch).Type)
+	}
+	v.CLI(t, "kv", "put", "secret/appconnector/secrets/b", "k=v")
+	ev := next(t, ch)
+	require.Equal(t, "b", ev.Name, "the poller works with the policy too")
+}
