@@ -68,6 +68,8 @@ type env struct {
 
 type envOptions struct {
 	eventingURL string // "" = a CloudEvents receiver in the test; "log" = embedded event log
+	// appsSeenByConnector, when set, wraps the repository the connector reads.
+	appsSeenByConnector func(ports.ApplicationRepository) ports.ApplicationRepository
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -100,8 +102,12 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		sink = f
 	}
 
+	var connApps ports.ApplicationRepository = e.apps
+	if opts.appsSeenByConnector != nil {
+		connApps = opts.appsSeenByConnector(e.apps)
+	}
 	deps := connector.Deps{
-		Applications: e.apps, Tokens: memory.NewTokenStore(), Signer: e.ca, Revocations: memory.NewRevocationList(),
+		Applications: connApps, Tokens: memory.NewTokenStore(), Signer: e.ca, Revocations: memory.NewRevocationList(),
 		Sink: sink, Logger: logger, Now: func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) },
 	}
 	if e.eventLog != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/domain/certificate"
 	"github.com/appconnector/appconnector/domain/event"
 )
@@ -30,28 +31,29 @@ func (h *handlers) eventRoutes(e *echo.Echo, identify identifyFunc) {
 
 // authorized is the preamble of every event handler: identify the client, authorise
 // it for the Application in the URL, and only then (withBody) read the bounded body,
-// so an unauthorised request is refused without waiting for its body.
-func (h *handlers) authorized(c echo.Context, identify identifyFunc, withBody bool) (app string, ids []certificate.Identity, body []byte, err error) {
-	ids, err = identify(c.Request())
+// so an unauthorised request is refused without waiting for its body. The Sender it
+// returns is what the event is published with: the Application is read once.
+func (h *handlers) authorized(c echo.Context, identify identifyFunc, withBody bool) (from connector.Sender, body []byte, err error) {
+	ids, err := identify(c.Request())
 	if err != nil {
-		return "", nil, nil, err
+		return connector.Sender{}, nil, err
 	}
-	app = c.Param("app")
+	app := c.Param("app")
 	c.Set(logAppKey, app)
-	if err := h.svc.Authorize(c.Request().Context(), app, ids); err != nil {
-		return "", nil, nil, err
+	if from, err = h.svc.AuthorizeSender(c.Request().Context(), app, ids); err != nil {
+		return connector.Sender{}, nil, err
 	}
 	if withBody {
 		r := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxEventBytes)
 		if body, err = io.ReadAll(r); err != nil {
-			return "", nil, nil, err
+			return connector.Sender{}, nil, err
 		}
 	}
-	return app, ids, body, nil
+	return from, body, nil
 }
 
 func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
-	app, ids, body, err := h.authorized(c, identify, true)
+	from, body, err := h.authorized(c, identify, true)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return writeLegacyError(c, event.LegacyBodyTooLarge(mbe.Limit))
@@ -62,7 +64,7 @@ func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
 	if err := checkLegacyContentType(c.Request().Header); err != nil {
 		return writeLegacyError(c, err)
 	}
-	id, err := h.svc.PublishLegacy(c.Request().Context(), app, ids, body)
+	id, err := h.svc.PublishLegacy(c.Request().Context(), from, body)
 	var le *event.LegacyError
 	var de *event.DeliveryError
 	switch {
@@ -105,7 +107,7 @@ func writeLegacyError(c echo.Context, le *event.LegacyError) error {
 }
 
 func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
-	app, ids, body, err := h.authorized(c, identify, true)
+	from, body, err := h.authorized(c, identify, true)
 	if err != nil {
 		return err
 	}
@@ -113,7 +115,7 @@ func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Publish(c.Request().Context(), app, ids, e); err != nil {
+	if err := h.svc.Publish(c.Request().Context(), from, e); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -122,7 +124,7 @@ func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
 // subscribed answers the legacy eventsInfoUrl. Subscriptions live in the eventing
 // backend, which appconnector does not query, so the list is empty.
 func (h *handlers) subscribed(c echo.Context, identify identifyFunc) error {
-	if _, _, _, err := h.authorized(c, identify, false); err != nil {
+	if _, _, err := h.authorized(c, identify, false); err != nil {
 		return err
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"eventsInfo": []any{}})

@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -16,34 +15,42 @@ import (
 )
 
 func TestSignCSR(t *testing.T) {
-	f := newFixture(t, Config{CertificateValidity: 48 * time.Hour})
-	secret, tok, err := pairing.New(f.svc.rand, "app", testNow, 0)
-	require.NoError(t, err)
-	csr := testCSR(t, "app")
-
 	t.Run("signs after consuming the token", func(t *testing.T) {
-		gomock.InOrder(
-			f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil),
-			f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil),
-			f.tokens.EXPECT().Consume(gomock.Any(), tok.Digest, testNow).Return(tok, nil),
-			f.signer.EXPECT().Sign(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, req certificate.Request) (certificate.Issued, error) {
-				assert.Equal(t, certificate.DefaultSubject.ForApplication("app"), req.Subject)
-				assert.Equal(t, testNow.Add(48*time.Hour), req.NotAfter)
-				return issuedFor("app"), nil
-			}),
-		)
-		issued, err := f.svc.SignCSR(t.Context(), secret, csr)
+		f := newStateFixture(t, Config{CertificateValidity: 48 * time.Hour})
+		f.put(t, application.Application{Name: "app"})
+		tok, err := f.svc.IssueToken(t.Context(), "app")
+		require.NoError(t, err)
+		issued, err := f.svc.SignCSR(t.Context(), tok.Secret, testCSR(t, "app"))
 		require.NoError(t, err)
 		assert.Equal(t, "app", issued.Certificate.Subject.CommonName)
+		reqs := f.signer.requests()
+		require.Len(t, reqs, 1)
+		assert.Equal(t, certificate.DefaultSubject.ForApplication("app"), reqs[0].Subject)
+		assert.Equal(t, testNow.Add(48*time.Hour), reqs[0].NotAfter)
+		assertTokenGone(t, f, tok.Secret)
+		_, err = f.svc.SignCSR(t.Context(), tok.Secret, testCSR(t, "app"))
+		assert.ErrorIs(t, err, pairing.ErrNotFound, "a token signs once")
 	})
 
 	t.Run("bad csr keeps the token", func(t *testing.T) {
-		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
-		f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
-		_, err := f.svc.SignCSR(t.Context(), secret, testCSR(t, "other-app"))
+		f := newStateFixture(t, Config{})
+		f.put(t, application.Application{Name: "app"})
+		tok, err := f.svc.IssueToken(t.Context(), "app")
+		require.NoError(t, err)
+		_, err = f.svc.SignCSR(t.Context(), tok.Secret, testCSR(t, "other-app"))
 		require.ErrorIs(t, err, certificate.ErrInvalidCSR)
 		assert.Contains(t, err.Error(), `subject CN is "other-app", want "app"`)
+		assert.Empty(t, f.signer.requests())
+		_, err = f.svc.SignCSR(t.Context(), tok.Secret, testCSR(t, "app"))
+		require.NoError(t, err, "the client fixes its CSR and retries with the same token")
 	})
+
+	// Failure paths: the stores answer what a concurrent client or an HSM outage would
+	// make them answer.
+	f := newFixture(t, Config{})
+	secret, tok, err := pairing.New(f.svc.rand, "app", testNow, 0)
+	require.NoError(t, err)
+	csr := testCSR(t, "app")
 
 	t.Run("token used concurrently", func(t *testing.T) {
 		f.tokens.EXPECT().Lookup(gomock.Any(), tok.Digest, testNow).Return(tok, nil)
@@ -68,7 +75,14 @@ func TestSignCSR(t *testing.T) {
 		_, err := f.svc.SignCSR(t.Context(), secret, csr)
 		assert.ErrorContains(t, err, "hsm offline")
 	})
+}
 
+func assertTokenGone(t *testing.T, f *stateFixture, secret string) {
+	t.Helper()
+	d, err := pairing.HashSecret(secret)
+	require.NoError(t, err)
+	_, err = f.tokens.Lookup(t.Context(), d, f.now)
+	assert.ErrorIs(t, err, pairing.ErrNotFound, "the token was used up")
 }
 
 func TestRenew(t *testing.T) {

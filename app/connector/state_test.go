@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,37 +30,59 @@ type stateFixture struct {
 	tokens *memory.TokenStore
 	revs   *memory.RevocationList
 	log    *memory.EventLog
+	signer *stubSigner
+	cfg    Config
 	now    time.Time
 }
 
-type stubSigner struct{}
+// stubSigner records what it was asked to sign.
+type stubSigner struct {
+	mu   sync.Mutex
+	reqs []certificate.Request
+}
 
-func (stubSigner) Sign(_ context.Context, r certificate.Request) (certificate.Issued, error) {
+func (s *stubSigner) Sign(_ context.Context, r certificate.Request) (certificate.Issued, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = append(s.reqs, r)
 	return issuedFor(r.Subject.CommonName), nil
 }
 
-func (stubSigner) CACertificates(context.Context) ([]*x509.Certificate, error) { return nil, nil }
+func (s *stubSigner) CACertificates(context.Context) ([]*x509.Certificate, error) { return nil, nil }
+
+func (s *stubSigner) requests() []certificate.Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]certificate.Request(nil), s.reqs...)
+}
 
 func newStateFixture(t *testing.T, cfg Config) *stateFixture {
 	t.Helper()
 	f := &stateFixture{
 		apps: memory.NewApplicationRepository(), tokens: memory.NewTokenStore(),
-		revs: memory.NewRevocationList(), log: memory.NewEventLog(100), now: testNow,
+		revs: memory.NewRevocationList(), log: memory.NewEventLog(100), signer: &stubSigner{}, now: testNow,
 	}
 	t.Cleanup(f.apps.Close)
 	if cfg.Subject == (certificate.Subject{}) {
 		cfg.Subject = certificate.DefaultSubject
 	}
-	svc, err := New(cfg, Deps{
-		Applications: f.apps, Tokens: f.tokens, Signer: stubSigner{}, Revocations: f.revs,
-		Sink: logSink{f.log}, EventLog: f.log,
+	f.cfg = cfg
+	f.svc = f.serviceWithSink(t, logSink{f.log})
+	return f
+}
+
+// serviceWithSink is a Service on the fixture's stores that delivers events to sink.
+func (f *stateFixture) serviceWithSink(t *testing.T, sink ports.EventSink) *Service {
+	t.Helper()
+	svc, err := New(f.cfg, Deps{
+		Applications: f.apps, Tokens: f.tokens, Signer: f.signer, Revocations: f.revs,
+		Sink: sink, EventLog: f.log,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { return f.now },
 		Rand:   rand.Reader,
 	})
 	require.NoError(t, err)
-	f.svc = svc
-	return f
+	return svc
 }
 
 // logSink appends to the event log, as adapters/eventing.LogSink does.
@@ -115,7 +138,9 @@ func TestAuthorizationAgreesWithRepositoryImmediately(t *testing.T) {
 		"a removed client id is refused at once")
 
 	f.put(t, application.Application{Name: "typed", Labels: map[string]string{event.ApplicationTypeLabel: "crm"}})
-	id, err := f.svc.PublishLegacy(t.Context(), "typed", []certificate.Identity{identity("typed")}, []byte(legacyBody))
+	from, err := f.svc.AuthorizeSender(t.Context(), "typed", []certificate.Identity{identity("typed")})
+	require.NoError(t, err)
+	id, err := f.svc.PublishLegacy(t.Context(), from, []byte(legacyBody))
 	require.NoError(t, err)
 	recs, err := f.svc.Events(t.Context(), ports.EventQuery{Application: "typed", Limit: 10})
 	require.NoError(t, err)
