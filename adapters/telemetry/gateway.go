@@ -284,6 +284,9 @@ func (r *RouteMetrics) Release() {
 	g := r.g
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if r.refs <= 0 {
+		return // released already; a second call must not delete a successor's series
+	}
 	if r.refs--; r.refs > 0 {
 		return
 	}
@@ -361,21 +364,37 @@ type lazy[T any] struct{ p atomic.Pointer[box[T]] }
 
 type box[T any] struct{ v T }
 
-// get returns the cached metric or creates it with mk. The fast path takes no
-// arguments that could escape, which is what keeps the caller allocation-free.
-func (l *lazy[T]) get(mk func() T) T {
-	if b := l.p.Load(); b != nil {
-		return b.v
-	}
-	return l.slow(mk)
-}
-
+// slow creates the metric with mk unless another goroutine won the race. Callers
+// Load first and come here only on a miss, so the hot path passes nothing that could
+// escape, which is what keeps it allocation-free.
 func (l *lazy[T]) slow(mk func() T) T {
 	b := &box[T]{v: mk()}
 	if l.p.CompareAndSwap(nil, b) {
 		return b.v
 	}
 	return l.p.Load().v
+}
+
+// counter curries vec with the route's labels and extra. It runs once per series,
+// under the lock Release takes: a request still in flight on a released route gets a
+// counter that is not registered, so a removed Application cannot come back as series.
+func (r *RouteMetrics) counter(vec *prometheus.CounterVec, extra ...string) prometheus.Counter {
+	r.g.mu.Lock()
+	defer r.g.mu.Unlock()
+	if r.refs <= 0 {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "released"})
+	}
+	return vec.WithLabelValues(append([]string{r.app, r.service}, extra...)...)
+}
+
+// observer is counter for histograms.
+func (r *RouteMetrics) observer(vec *prometheus.HistogramVec, extra ...string) prometheus.Observer {
+	r.g.mu.Lock()
+	defer r.g.mu.Unlock()
+	if r.refs <= 0 {
+		return prometheus.NewHistogram(prometheus.HistogramOpts{Name: "released"})
+	}
+	return vec.WithLabelValues(append([]string{r.app, r.service}, extra...)...)
 }
 
 // Application and Service return the route's label values.
@@ -405,7 +424,7 @@ func (r *RouteMetrics) ObserveRequest(method Method, code int, d time.Duration) 
 
 func (r *RouteMetrics) requestCounter(m Method, c int) prometheus.Counter {
 	return r.requests[m][c].slow(func() prometheus.Counter {
-		return r.g.requests.WithLabelValues(r.app, r.service, methodNames[m], codeClassNames[c])
+		return r.counter(r.g.requests, methodNames[m], codeClassNames[c])
 	})
 }
 
@@ -420,7 +439,7 @@ func (r *RouteMetrics) ObserveUpstream(code int, d time.Duration) {
 		b.v.Inc()
 	} else {
 		r.upstream[c].slow(func() prometheus.Counter {
-			return r.g.upstream.WithLabelValues(r.app, r.service, codeClassNames[c])
+			return r.counter(r.g.upstream, codeClassNames[c])
 		}).Inc()
 	}
 	r.upstreamDuration.Observe(d.Seconds())
@@ -439,7 +458,7 @@ func (r *RouteMetrics) TargetError(kind TargetErrorKind) {
 		return
 	}
 	r.targetErrors[kind].slow(func() prometheus.Counter {
-		return r.g.targetErrors.WithLabelValues(r.app, r.service, targetErrorNames[kind])
+		return r.counter(r.g.targetErrors, targetErrorNames[kind])
 	}).Inc()
 }
 
@@ -455,14 +474,14 @@ func (r *RouteMetrics) Fetch(kind FetchKind, outcome FetchOutcome, d time.Durati
 		b.v.Inc()
 	} else {
 		r.fetches[kind][outcome].slow(func() prometheus.Counter {
-			return r.g.fetches.WithLabelValues(r.app, r.service, fetchKindNames[kind], fetchOutcomeNames[outcome])
+			return r.counter(r.g.fetches, fetchKindNames[kind], fetchOutcomeNames[outcome])
 		}).Inc()
 	}
 	if b := r.fetchDuration[kind].p.Load(); b != nil {
 		b.v.Observe(d.Seconds())
 	} else {
 		r.fetchDuration[kind].slow(func() prometheus.Observer {
-			return r.g.fetchDuration.WithLabelValues(r.app, r.service, fetchKindNames[kind])
+			return r.observer(r.g.fetchDuration, fetchKindNames[kind])
 		}).Observe(d.Seconds())
 	}
 }
@@ -488,6 +507,6 @@ func (r *RouteMetrics) AuthRetry(code int) {
 		return
 	}
 	r.retries[i].slow(func() prometheus.Counter {
-		return r.g.retries.WithLabelValues(r.app, r.service, name)
+		return r.counter(r.g.retries, name)
 	}).Inc()
 }

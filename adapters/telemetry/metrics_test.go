@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -143,9 +144,16 @@ func TestRouteHandleSharedAndReleased(t *testing.T) {
 	assert.Equal(t, 1, testutil.CollectAndCount(reg, "appconnector_gateway_requests_total"))
 	assert.Equal(t, 1, testutil.CollectAndCount(reg, "appconnector_gateway_request_duration_seconds"))
 
+	// A request still in flight on the released handle creates no series.
+	a.TargetError(telemetry.TargetDNS)
+	a.Fetch(telemetry.FetchCSRF, telemetry.FetchError, time.Millisecond)
+	assert.Equal(t, 0, testutil.CollectAndCount(reg, "appconnector_gateway_target_errors_total"))
+	assert.Equal(t, 0, testutil.CollectAndCount(reg, "appconnector_gateway_token_fetch_duration_seconds"))
+
 	c := g.Route("shop", "orders")
 	require.NotSame(t, a, c, "a released route starts afresh")
 	c.ObserveRequest(telemetry.MethodPost, 201, time.Millisecond)
+	a.Release() // one Release too many must not delete the successor's series
 	assert.Equal(t, 1.0, counterValue(t, reg, "appconnector_gateway_requests_total",
 		prometheus.Labels{"application": "shop", "service": "orders", "method": "POST", "code": "2xx"}))
 	c.Release()
@@ -425,13 +433,29 @@ func TestHandlerPprofOptIn(t *testing.T) {
 	code, _ := scrape(t, off.Handler(), "/debug/pprof/")
 	assert.Equal(t, http.StatusNotFound, code)
 
-	on := newTelemetry(t, telemetry.Config{Pprof: true})
-	code, body := scrape(t, on.Handler(), "/debug/pprof/")
-	assert.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, "goroutine")
-	code, _ = scrape(t, on.Handler(), "/metrics")
-	assert.Equal(t, http.StatusOK, code)
-	assert.Equal(t, time.Duration(0), on.NewServer().WriteTimeout, "profiles may run longer than a write timeout")
+	assert.Nil(t, off.NewServer(), "no --metrics-addr, no listener")
+
+	on := newTelemetry(t, telemetry.Config{Pprof: true, MetricsAddr: "127.0.0.1:0"})
+	srv := on.NewServer()
+	require.NotNil(t, srv)
+	assert.Equal(t, time.Duration(0), srv.WriteTimeout, "profiles may run longer than a write timeout")
+	ln, err := net.Listen("tcp", srv.Addr)
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	for path, want := range map[string]string{"/debug/pprof/": "goroutine", "/metrics": "appconnector_build_info"} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Contains(t, string(body), want, path)
+	}
+	resp, err := http.Post(base+"/metrics", "text/plain", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
 
 func TestRegisterFlags(t *testing.T) {

@@ -124,9 +124,13 @@ func (t *Telemetry) Handler() http.Handler {
 	return mux
 }
 
-// NewServer returns the metrics listener's server for Config.MetricsAddr. Profiles
-// run for up to the requested seconds, so there is no write timeout with pprof.
+// NewServer returns the metrics listener's server for Config.MetricsAddr, or nil when
+// the listener is off. Profiles run for up to the requested seconds, so there is no
+// write timeout with pprof.
 func (t *Telemetry) NewServer() *http.Server {
+	if t.cfg.MetricsAddr == "" {
+		return nil
+	}
 	s := &http.Server{
 		Addr:              t.cfg.MetricsAddr,
 		Handler:           t.Handler(),

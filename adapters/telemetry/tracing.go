@@ -271,11 +271,14 @@ func (t *Tracing) Middleware(next http.Handler, name string) http.Handler {
 			trace.WithAttributes(attribute.String("http.request.method", MethodOf(r.Method).String())))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			code := sw.code
-			if code == 0 {
-				code = http.StatusOK
+			// A hijacked connection (protocol upgrade) answered on its own: no code known.
+			if !sw.hijacked {
+				code := sw.code
+				if code == 0 {
+					code = http.StatusOK
+				}
+				Span{s}.SetStatusCode(code)
 			}
-			Span{s}.SetStatusCode(code)
 			s.End()
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -286,7 +289,8 @@ func (t *Tracing) Middleware(next http.Handler, name string) http.Handler {
 // httputil.ReverseProxy's flushes and protocol upgrades) reach the real writer.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code     int
+	hijacked bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -308,7 +312,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return c, rw, err
 }
 
 // Transport wraps rt so outgoing requests carry the W3C trace context of their
