@@ -2,7 +2,6 @@ package connectorapi_test
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/connectorapi/client"
 	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
 	"github.com/appconnector/appconnector/domain/application"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
 // rawRefusal announces a 100000-byte body, sends none of it, and returns the status
@@ -110,7 +109,7 @@ func TestLegacyEventContentType(t *testing.T) {
 // The request log names method, route, status and Application, at info level, and
 // never the query string (where the one-time token travels).
 func TestRequestLog(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	e := newEnv(t, envOptions{eventingURL: "log"})
 	e.createApp(application.Application{Name: "app-a"})
@@ -126,15 +125,3 @@ func TestRequestLog(t *testing.T) {
 	assert.NotContains(t, out, tok.Token)
 	assert.NotContains(t, out, "token=")
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -18,35 +16,18 @@ import (
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/app/registry"
+	"github.com/appconnector/appconnector/internal/testutil"
 	"github.com/appconnector/appconnector/ports"
 )
 
 const adminToken = "test-admin-token-0123456789"
-
-// syncBuffer collects logs written from server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type env struct {
 	url     string
 	server  *httpapi.Server
 	apps    ports.ApplicationRepository
 	secrets ports.SecretStore
-	logs    *syncBuffer
+	logs    *testutil.SyncBuffer
 }
 
 // panicRoutes is a sub-API as other areas mount one; /boom panics.
@@ -62,7 +43,7 @@ func (panicRoutes) Register(g *echo.Group) {
 
 func newEnv(t *testing.T, mutate ...func(*httpapi.Config, ports.ApplicationRepository, ports.SecretStore) (ports.ApplicationRepository, ports.SecretStore)) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := httpapi.Config{AdminToken: adminToken}
 	var apps ports.ApplicationRepository = memory.NewApplicationRepository()
