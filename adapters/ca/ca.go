@@ -121,6 +121,15 @@ func load(certPath, keyPath string, logger *slog.Logger) (*CA, error) {
 	return c, nil
 }
 
+// FromPEM returns the CA of a PEM certificate (chain) and its private key held elsewhere
+// than in files, such as a Kubernetes Secret. The same checks as for files apply.
+func FromPEM(pemCert, pemKey []byte, logger *slog.Logger) (*CA, error) {
+	if logger == nil {
+		panic("ca.FromPEM: nil logger")
+	}
+	return fromPEM(pemCert, pemKey, logger)
+}
+
 func fromPEM(pemCert, pemKey []byte, logger *slog.Logger) (*CA, error) {
 	certs, err := parseCertificates(pemCert)
 	if err != nil {

@@ -208,3 +208,26 @@ func TestKeyReadableByOthersIsRefused(t *testing.T) {
 	_, err = Open(Config{DataDir: dir}, discard())
 	require.NoError(t, err)
 }
+
+// TestFromPEM: a CA held in memory (a Kubernetes Secret) signs like one from files, and
+// gets the same checks.
+func TestFromPEM(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath, _ := writeCA(t, dir, true, "PRIVATE KEY")
+	certPEM, err := os.ReadFile(certPath)
+	require.NoError(t, err)
+	keyPEM, err := os.ReadFile(keyPath)
+	require.NoError(t, err)
+	c, err := FromPEM(certPEM, keyPEM, discard())
+	require.NoError(t, err)
+	issued, err := c.Sign(t.Context(), clientRequest(t, time.Hour))
+	require.NoError(t, err)
+	_, err = issued.Certificate.Verify(x509.VerifyOptions{Roots: c.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	assert.NoError(t, err)
+
+	_, otherKey, _ := writeCA(t, t.TempDir(), true, "PRIVATE KEY")
+	otherPEM, err := os.ReadFile(otherKey)
+	require.NoError(t, err)
+	_, err = FromPEM(certPEM, otherPEM, discard())
+	assert.ErrorContains(t, err, "does not match")
+}

@@ -1,22 +1,34 @@
-// Package storage opens the store a binary runs on, chosen by its --data-dir: the
-// embedded bbolt file (the default), or memory for ":memory:". Every binary that reads
-// Applications and Secrets opens them the same way through this package.
+// Package storage opens the store a binary runs on, chosen by --store: the embedded store
+// (bbolt in --data-dir, the default, or memory for ":memory:"), or Kubernetes (Application
+// custom resources, Secrets and the connector's state in the API server). Every binary
+// opens its ports the same way through this package.
 package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/google/wire"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/appconnector/appconnector/adapters/bolt"
+	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/ports"
 )
 
 // MemoryDataDir selects the in-memory store: it starts empty and nothing survives a restart.
 const MemoryDataDir = ":memory:"
+
+// The --store values.
+const (
+	Embedded   = "embedded"
+	Kubernetes = "kubernetes"
+)
 
 // DataDir is the --data-dir value, a distinct type for Wire.
 type DataDir string
@@ -25,23 +37,71 @@ type DataDir string
 // Wire.
 type EventLogSize int
 
-// Set is the opened store: every port a binary persists through, all from the same
-// backend, so one data dir holds everything (or nothing, for memory). DB is nil for
-// memory.
-type Set struct {
-	Apps        ports.ApplicationRepository
-	Secrets     ports.SecretStore
-	Tokens      ports.TokenStore
-	Revocations ports.RevocationList
-	DB          *bolt.DB
+// Config selects and locates the store.
+type Config struct {
+	// Store is Embedded (default when empty) or Kubernetes.
+	Store string
+	// DataDir is the embedded store's directory, or MemoryDataDir.
+	DataDir DataDir
+	// Kubeconfig is a kubeconfig file; empty: in-cluster, else $KUBECONFIG, else
+	// ~/.kube/config, as kubectl does.
+	Kubeconfig string
+	// Namespace holds the credential Secrets and the connector's state in Kubernetes mode.
+	Namespace string
 }
 
-// Open opens the store in dir and returns it with a cleanup that closes it.
-func Open(dir DataDir, logger *slog.Logger) (*Set, func(), error) {
+// Set is the opened store: every port a binary persists through, all from the same
+// backend. In embedded mode every port is open from the start (one data dir holds
+// everything, or nothing, for memory); DB is nil for memory. In Kubernetes mode each port
+// is opened on first use, so a component starts informers for, and needs RBAC on, only
+// what it uses.
+type Set struct {
+	DB *bolt.DB
+	// Kube is the client configuration in Kubernetes mode, nil otherwise.
+	Kube *rest.Config
+	// Namespace is Config.Namespace in Kubernetes mode.
+	Namespace string
+
+	// ctx bounds the initial listing of a Kubernetes port opened during wiring.
+	ctx    context.Context
+	logger *slog.Logger
+
+	mu          sync.Mutex
+	apps        ports.ApplicationRepository
+	secrets     ports.SecretStore
+	tokens      ports.TokenStore
+	revocations ports.RevocationList
+	closers     []func()
+}
+
+// Open opens the store cfg selects and returns it with a cleanup that closes it. ctx
+// bounds the initial sync of the Kubernetes informers opened through the Set.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Set, func(), error) {
+	switch cfg.Store {
+	case "", Embedded:
+		return OpenEmbedded(cfg.DataDir, logger)
+	case Kubernetes:
+		kc, err := KubeConfig(cfg.Kubeconfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		ns := cfg.Namespace
+		if ns == "" {
+			ns = kubernetes.DefaultNamespace
+		}
+		logger.Info("using the Kubernetes store", "host", kc.Host, "namespace", ns)
+		s := &Set{Kube: kc, Namespace: ns, ctx: ctx, logger: logger}
+		return s, s.close, nil
+	}
+	return nil, nil, fmt.Errorf("--store must be %s or %s, got %q", Embedded, Kubernetes, cfg.Store)
+}
+
+// OpenEmbedded opens the embedded store in dir (bbolt, or memory for MemoryDataDir).
+func OpenEmbedded(dir DataDir, logger *slog.Logger) (*Set, func(), error) {
 	if dir == MemoryDataDir {
 		apps, secrets := memory.NewApplicationRepository(), memory.NewSecretStore()
 		logger.Warn("using the in-memory store: it starts empty and nothing survives a restart")
-		s := &Set{Apps: apps, Secrets: secrets, Tokens: memory.NewTokenStore(), Revocations: memory.NewRevocationList()}
+		s := &Set{apps: apps, secrets: secrets, tokens: memory.NewTokenStore(), revocations: memory.NewRevocationList(), logger: logger}
 		return s, func() { apps.Close(); secrets.Close() }, nil
 	}
 	db, err := bolt.Open(string(dir), logger)
@@ -53,30 +113,126 @@ func Open(dir DataDir, logger *slog.Logger) (*Set, func(), error) {
 			logger.Error("close store", "error", err)
 		}
 	}
-	return &Set{Apps: bolt.NewApplicationRepository(db), Secrets: bolt.NewSecretStore(db),
-		Tokens: bolt.NewTokenStore(db), Revocations: bolt.NewRevocationList(db), DB: db}, cleanup, nil
+	return &Set{apps: bolt.NewApplicationRepository(db), secrets: bolt.NewSecretStore(db),
+		tokens: bolt.NewTokenStore(db), revocations: bolt.NewRevocationList(db), DB: db, logger: logger}, cleanup, nil
 }
 
-// Ready reports the store usable: a List through the port exercises the whole read path.
+// KubeConfig loads the client configuration: path when set; else the in-cluster
+// configuration of a Pod; else $KUBECONFIG or ~/.kube/config with their current context,
+// the rules kubectl follows.
+func KubeConfig(path string) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
+	if path == "" {
+		cfg, err = rest.InClusterConfig()
+	}
+	if path != "" || errors.Is(err, rest.ErrNotInCluster) {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = path
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client configuration (--kubeconfig, in-cluster, $KUBECONFIG or ~/.kube/config): %w", err)
+	}
+	// client-go's default of 5 requests per second would queue a burst of token
+	// redemptions; the API server's own priority and fairness protects it.
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, nil
+}
+
+// open returns *port, opening it with fn on first use in Kubernetes mode.
+func open[P any](s *Set, port *P, fn func() (P, func(), error)) (P, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var zero P
+	if any(*port) != nil {
+		return *port, nil
+	}
+	if s.Kube == nil {
+		return zero, errors.New("storage: port not available")
+	}
+	p, closer, err := fn()
+	if err != nil {
+		return zero, err
+	}
+	*port = p
+	if closer != nil {
+		s.closers = append(s.closers, closer)
+	}
+	return p, nil
+}
+
+func (s *Set) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
+}
+
+// Ready reports the store usable. Kubernetes ports are open only once their informers
+// have listed everything, so there a List answers from a synced cache; in embedded mode
+// it exercises the whole read path.
 func (s *Set) Ready(ctx context.Context) error {
-	_, err := s.Apps.List(ctx)
+	s.mu.Lock()
+	apps := s.apps
+	s.mu.Unlock()
+	if apps == nil {
+		return nil
+	}
+	_, err := apps.List(ctx)
 	return err
 }
 
 // ProvideApplications is the Wire provider of the ApplicationRepository of s.
-func ProvideApplications(s *Set) ports.ApplicationRepository { return s.Apps }
+func ProvideApplications(s *Set) (ports.ApplicationRepository, error) {
+	return open(s, &s.apps, func() (ports.ApplicationRepository, func(), error) {
+		r, err := kubernetes.NewApplicationRepository(s.ctx, s.Kube, s.logger)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open applications: %w", err)
+		}
+		return r, r.Close, nil
+	})
+}
 
 // ProvideSecrets is the Wire provider of the SecretStore of s.
-func ProvideSecrets(s *Set) ports.SecretStore { return s.Secrets }
+func ProvideSecrets(s *Set) (ports.SecretStore, error) {
+	return open(s, &s.secrets, func() (ports.SecretStore, func(), error) {
+		r, err := kubernetes.NewSecretStore(s.ctx, s.Kube, s.Namespace, s.logger)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open secrets in namespace %s: %w", s.Namespace, err)
+		}
+		return r, r.Close, nil
+	})
+}
 
 // ProvideTokens is the Wire provider of the one-time token store of s.
-func ProvideTokens(s *Set) ports.TokenStore { return s.Tokens }
+func ProvideTokens(s *Set) (ports.TokenStore, error) {
+	return open(s, &s.tokens, func() (ports.TokenStore, func(), error) {
+		r, err := kubernetes.NewTokenStore(s.Kube, s.Namespace)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open tokens in namespace %s: %w", s.Namespace, err)
+		}
+		return r, nil, nil
+	})
+}
 
 // ProvideRevocations is the Wire provider of the certificate revocation list of s.
-func ProvideRevocations(s *Set) ports.RevocationList { return s.Revocations }
+func ProvideRevocations(s *Set) (ports.RevocationList, error) {
+	return open(s, &s.revocations, func() (ports.RevocationList, func(), error) {
+		r, err := kubernetes.NewRevocationList(s.ctx, s.Kube, s.Namespace, s.logger)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open revocations in namespace %s: %w", s.Namespace, err)
+		}
+		return r, r.Close, nil
+	})
+}
 
-// ProvideEventLog returns an event log of the given size in s's backend. Each call on a
-// memory Set makes a new, empty log, so call it once per process (Wire does).
+// ProvideEventLog returns an event log of the given size in s's backend: bbolt for a data
+// dir; memory otherwise, Kubernetes mode included, where each process keeps its own log
+// (forward events with --eventing-url there). Each call on a memory Set makes a new,
+// empty log, so call it once per process (Wire does).
 func ProvideEventLog(s *Set, size EventLogSize) ports.EventLog {
 	if s.DB != nil {
 		return bolt.NewEventLog(s.DB, int(size))
@@ -84,7 +240,7 @@ func ProvideEventLog(s *Set, size EventLogSize) ports.EventLog {
 	return memory.NewEventLog(int(size))
 }
 
-// ProviderSet provides *Set and its Application and Secret ports from a DataDir.
+// ProviderSet provides *Set and its Application and Secret ports from a Config.
 var ProviderSet = wire.NewSet(Open, ProvideApplications, ProvideSecrets)
 
 // ConnectorSet adds the connector's ports (tokens, revocations, event log) to
