@@ -36,7 +36,7 @@ func (h *handlers) mountAppRoutes(e *echo.Echo, routes []AppRoutes) error {
 				return echo.ErrNotFound
 			}
 			c.Set(logAppKey, app)
-			ids, err := h.tlsIdentities(c.Request())
+			ids, err := h.mtlsIdentities(c.Request())
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,11 @@ type Config struct {
 	// X-Forwarded-Client-Cert. Only enable it when a proxy that strips client-supplied
 	// XFCC headers is the only way to reach that listener.
 	TrustXFCC bool
+	// MTLSTrustXFCC makes the mTLS API (management info, renewal, revocation, events,
+	// Application routes) take the client certificate from X-Forwarded-Client-Cert, for
+	// an mTLS listener served as plain HTTP behind a TLS-terminating ingress that verifies
+	// client certificates. Never set it on a listener clients reach directly.
+	MTLSTrustXFCC bool
 	// ClientCAs, when set, verifies certificates a proxy forwards in full (the XFCC Cert
 	// field) against the connector's CA.
 	ClientCAs *x509.CertPool

@@ -55,7 +55,7 @@ func (h *handlers) signCSR(c echo.Context) error {
 }
 
 func (h *handlers) identity(c echo.Context) (certificate.Identity, error) {
-	ids, err := h.tlsIdentities(c.Request())
+	ids, err := h.mtlsIdentities(c.Request())
 	if err != nil {
 		return certificate.Identity{}, err
 	}

@@ -29,6 +29,9 @@ type handlers struct {
 	cfg    Config
 	svc    *connector.Service
 	logger *slog.Logger
+	// mtlsIdentities identifies the client of the mTLS API: its TLS certificate, or XFCC
+	// under Config.MTLSTrustXFCC.
+	mtlsIdentities func(*http.Request) ([]certificate.Identity, error)
 }
 
 func newHandlers(cfg Config, svc *connector.Service, logger *slog.Logger) (*handlers, error) {
@@ -38,7 +41,12 @@ func newHandlers(cfg Config, svc *connector.Service, logger *slog.Logger) (*hand
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &handlers{cfg: cfg.withDefaults(), svc: svc, logger: logger}, nil
+	h := &handlers{cfg: cfg.withDefaults(), svc: svc, logger: logger}
+	h.mtlsIdentities = h.tlsIdentities
+	if cfg.MTLSTrustXFCC {
+		h.mtlsIdentities = h.xfccIdentities
+	}
+	return h, nil
 }
 
 func (h *handlers) newEcho() *echo.Echo {
@@ -120,7 +128,7 @@ func NewMTLSHandler(cfg Config, svc *connector.Service, logger *slog.Logger, app
 	e.GET(schema.PathManagementInfo, h.managementInfo)
 	e.POST(schema.PathRenewals, h.renew)
 	e.POST(schema.PathRevocations, h.revoke)
-	h.eventRoutes(e, h.tlsIdentities)
+	h.eventRoutes(e, h.mtlsIdentities)
 	if err := h.mountAppRoutes(e, appRoutes); err != nil {
 		return nil, err
 	}
