@@ -182,8 +182,13 @@ func (c *Client) authFunc() (func(context.Context) (*api.Secret, error), error) 
 		mount := cmpOr(a.MountPath, "kubernetes")
 		file := cmpOr(a.ServiceAccountTokenFile, DefaultServiceAccountTokenFile)
 		return func(ctx context.Context) (*api.Secret, error) {
-			// Built per login: the kubelet rotates the projected token file.
-			m, err := kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithServiceAccountTokenPath(file), kubernetes.WithMountPath(mount))
+			// Read per login: the kubelet rotates the projected token file. Trimmed, so a
+			// file written by hand with a final newline works too.
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("vault: read ServiceAccount token: %w", err)
+			}
+			m, err := kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithServiceAccountToken(strings.TrimSpace(string(b))), kubernetes.WithMountPath(mount))
 			if err != nil {
 				return nil, fmt.Errorf("vault: kubernetes auth: %w", err)
 			}
