@@ -86,67 +86,93 @@ func assertTokenGone(t *testing.T, f *stateFixture, secret string) {
 }
 
 func TestRenew(t *testing.T) {
-	f := newFixture(t, Config{})
+	f := newStateFixture(t, Config{CertificateValidity: 48 * time.Hour})
+	f.put(t, application.Application{Name: "app"})
 	id := identity("app")
 
-	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, nil)
-	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
-	f.signer.EXPECT().Sign(gomock.Any(), gomock.Any()).Return(issuedFor("app"), nil)
-	_, err := f.svc.Renew(t.Context(), id, testCSR(t, "app"))
+	issued, err := f.svc.Renew(t.Context(), id, testCSR(t, "app"))
 	require.NoError(t, err)
+	assert.Equal(t, "app", issued.Certificate.Subject.CommonName)
+	reqs := f.signer.requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, certificate.DefaultSubject.ForApplication("app"), reqs[0].Subject)
+	assert.Equal(t, testNow.Add(48*time.Hour), reqs[0].NotAfter)
 
-	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, nil)
-	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
 	_, err = f.svc.Renew(t.Context(), id, testCSR(t, "other"))
 	assert.ErrorIs(t, err, certificate.ErrInvalidCSR, "a certificate renews only itself")
 
-	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(true, nil)
+	_, err = f.svc.Renew(t.Context(), certificate.Identity{CommonName: "app"}, testCSR(t, "app"))
+	assert.ErrorIs(t, err, ErrNoCertificate)
+
+	require.NoError(t, f.revs.Revoke(t.Context(), id.Fingerprint, id.NotAfter))
 	_, err = f.svc.Renew(t.Context(), id, testCSR(t, "app"))
 	assert.ErrorIs(t, err, certificate.ErrRevoked)
 
-	_, err = f.svc.Renew(t.Context(), certificate.Identity{CommonName: "app"}, testCSR(t, "app"))
-	assert.ErrorIs(t, err, ErrNoCertificate)
+	require.NoError(t, f.apps.Delete(t.Context(), "app"))
+	_, err = f.svc.Renew(t.Context(), withFingerprintOf(id, "app-renewed"), testCSR(t, "app"))
+	assert.ErrorIs(t, err, application.ErrNotFound, "a deleted Application's certificate does not renew")
+	assert.Len(t, f.signer.requests(), 1, "only the first renewal was signed")
 }
 
 func TestManagementInfo(t *testing.T) {
-	f := newFixture(t, Config{})
+	f := newStateFixture(t, Config{})
+	f.put(t, application.Application{Name: "app"})
 	id := identity("app")
-	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, nil)
-	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
 	info, err := f.svc.ManagementInfo(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, "app", info.Application)
 	assert.Equal(t, "app", info.Subject.CommonName)
 	assert.Equal(t, id.NotAfter, info.CertificateExpiresAt)
 
+	_, err = f.svc.ManagementInfo(t.Context(), identity("missing"))
+	assert.ErrorIs(t, err, application.ErrNotFound)
+}
+
+func TestManagementInfoRevocationListFailure(t *testing.T) {
+	f := newFixture(t, Config{})
+	id := identity("app")
 	f.revs.EXPECT().IsRevoked(gomock.Any(), id.Fingerprint).Return(false, errors.New("io"))
-	_, err = f.svc.ManagementInfo(t.Context(), id)
+	_, err := f.svc.ManagementInfo(t.Context(), id)
 	assert.ErrorContains(t, err, "check revocation")
 }
 
 func TestRevoke(t *testing.T) {
-	f := newFixture(t, Config{})
+	f := newStateFixture(t, Config{})
+	f.put(t, application.Application{Name: "app"})
 	id := identity("app")
-	f.revs.EXPECT().Revoke(gomock.Any(), id.Fingerprint, id.NotAfter).Return(nil)
+	require.NoError(t, f.svc.Authorize(t.Context(), "app", []certificate.Identity{id}))
 	require.NoError(t, f.svc.Revoke(t.Context(), id))
+	require.NoError(t, f.svc.Revoke(t.Context(), id), "revoking twice succeeds")
 	assert.ErrorIs(t, f.svc.Revoke(t.Context(), certificate.Identity{}), ErrNoCertificate)
+	assert.ErrorIs(t, f.svc.Authorize(t.Context(), "app", []certificate.Identity{id}), certificate.ErrRevoked,
+		"the very next request is refused")
 
-	f.revs.EXPECT().Revoke(gomock.Any(), id.Fingerprint, time.Time{}).Return(nil)
-	require.NoError(t, f.svc.RevokeFingerprint(t.Context(), id.Fingerprint))
+	other := identity("other")
+	require.NoError(t, f.svc.RevokeFingerprint(t.Context(), other.Fingerprint))
+	list, err := f.revs.List(t.Context())
+	require.NoError(t, err)
+	expires := map[certificate.Fingerprint]time.Time{}
+	for _, r := range list {
+		expires[r.Fingerprint] = r.ExpiresAt
+	}
+	assert.Equal(t, map[certificate.Fingerprint]time.Time{
+		id.Fingerprint:    id.NotAfter, // purged once the certificate has expired anyway
+		other.Fingerprint: {},          // expiry unknown: kept until purged by hand
+	}, expires)
 }
 
 // TLS checks a client certificate's validity only at the handshake; a connection kept
 // alive past NotAfter must not keep working.
 func TestCheckCertificateExpired(t *testing.T) {
-	f := newFixture(t, Config{})
+	f := newStateFixture(t, Config{})
+	f.put(t, application.Application{Name: "app"})
 	id := identity("app")
 	id.NotAfter = testNow.Add(-time.Second)
 	err := f.svc.CheckCertificate(t.Context(), id)
 	assert.ErrorIs(t, err, certificate.ErrExpired)
 	_, err = f.svc.Renew(t.Context(), id, testCSR(t, "app"))
 	assert.ErrorIs(t, err, certificate.ErrExpired)
-
-	f.apps.EXPECT().Get(gomock.Any(), "app").Return(application.Application{Name: "app"}, nil)
 	err = f.svc.Authorize(t.Context(), "app", []certificate.Identity{id})
 	assert.ErrorIs(t, err, certificate.ErrExpired)
+	assert.Empty(t, f.signer.requests())
 }
