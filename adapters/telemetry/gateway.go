@@ -193,9 +193,8 @@ type GatewayMetrics struct {
 	routes           prometheus.Gauge
 	transports       prometheus.Gauge
 
-	mu     sync.Mutex
-	byKey  map[routeKey]*RouteMetrics
-	labels [][]string // the label names of each per-route vector, for release
+	mu    sync.Mutex // guards byKey, the handles' refs and the creation of their series
+	byKey map[routeKey]*RouteMetrics
 }
 
 type routeKey struct{ app, service string }
