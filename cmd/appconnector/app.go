@@ -5,17 +5,18 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
+	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
 
 // Names of the servers, as logged and as tests look them up.
 const (
-	serverAPI            = "management API"
-	serverGateway        = "gateway"
-	serverGatewayCompass = "gateway (Compass)"
-	serverConnector      = "connector"
-	serverMTLS           = "connector (mTLS)"
-	serverValidator      = "validator"
+	serverAPI            = components.ServerAPI
+	serverGateway        = components.ServerGateway
+	serverGatewayCompass = components.ServerGatewayCompass
+	serverConnector      = components.ServerConnector
+	serverMTLS           = components.ServerMTLS
+	serverValidator      = components.ServerValidator
 )
 
 // App is the running process: every listener and background loop.
@@ -23,17 +24,12 @@ type App struct {
 	*runner.Group
 }
 
-func newApp(cfg Config, logger *slog.Logger, api *httpapi.Server, gw *gateway.Gateway, cs *connectorServers) *App {
+func newApp(cfg Config, logger *slog.Logger, api *httpapi.Server, gw *gateway.Gateway, cs *components.ConnectorServers) *App {
 	g := runner.New(logger, cfg.ShutdownTimeout)
 	g.AddServer(serverAPI, cfg.APIAddr, api.Handler(), cfg.RequestLimits)
 	g.AddServer(serverGateway, cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
 	g.AddServer(serverGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
 	g.AddLoop(gw.Run)
-	g.AddServer(serverConnector, cfg.ConnectorAddr, cs.connector, cfg.RequestLimits).TLSConfig = cs.tls
-	g.AddServer(serverMTLS, cfg.MTLSAddr, cs.mtls, cfg.RequestLimits).TLSConfig = cs.mtlsTLS
-	if cs.validator != nil {
-		g.AddServer(serverValidator, cfg.ValidatorAddr, cs.validator, cfg.RequestLimits)
-	}
-	g.AddLoop(cs.run)
+	cs.Add(g, cfg.RequestLimits)
 	return &App{Group: g}
 }

@@ -1,6 +1,6 @@
 // Command appconnector runs the whole product in one process: the management API, the
-// Application Gateway, the Connector and the Connectivity Validator, over the embedded
-// store in --data-dir (or :memory:).
+// Application Gateway, the Connector and the Connectivity Validator, over the store
+// --store selects (the embedded store in --data-dir, or :memory:, or Kubernetes).
 package main
 
 import (
@@ -40,10 +40,15 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	app, cleanup, err := initApp(cfg, logger)
+	app, cleanup, err := initAppContext(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 	return app.Run(ctx)
+}
+
+// initApp wires the process for tests, without a deadline on the store's sync.
+func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
+	return initAppContext(context.Background(), cfg, logger)
 }

@@ -1,45 +1,29 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"path/filepath"
-
 	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/metadata"
+	"github.com/appconnector/appconnector/cmd/internal/components"
 )
 
-// adminToken is a distinct type so Wire cannot confuse it with any other string.
-type adminToken string
+// adminTokenFile is where the management API token lives in the data dir.
+const adminTokenFile = components.AdminTokenFile
 
-func provideAdminToken(cfg Config) (adminToken, error) {
-	path := cfg.AdminTokenFile
-	if path == "" {
-		if cfg.DataDir == storage.MemoryDataDir {
-			return "", errors.New("--data-dir :memory: needs --admin-token-file")
-		}
-		path = filepath.Join(cfg.DataDir, adminTokenFile)
-	}
-	tok, err := loadOrCreateAdminToken(path)
-	return adminToken(tok), err
+var loadOrCreateAdminToken = components.LoadOrCreateAdminToken
+
+func provideAdminToken(cfg Config) (components.AdminToken, error) {
+	return components.ProvideAdminToken(cfg.Flags, cfg.Management)
 }
 
-// provideAPIConfig makes /readyz report ready once the store answers and the gateway has
-// loaded its first route table, so a probe never sends traffic to a gateway answering 503.
-func provideAPIConfig(tok adminToken, s *storage.Set, gw *gateway.Gateway) httpapi.Config {
-	return httpapi.Config{AdminToken: string(tok), ReadyCheck: func(ctx context.Context) error {
-		if err := s.Ready(ctx); err != nil {
-			return err
-		}
-		if !gw.Ready() {
-			return errors.New("gateway route table not loaded yet")
-		}
-		return nil
-	}}
+// provideAPIConfig makes /readyz report ready once the store has synced and the gateway
+// has loaded its first route table, so a probe never sends traffic to a gateway
+// answering 503.
+func provideAPIConfig(tok components.AdminToken, s *storage.Set, gw *gateway.Gateway) httpapi.Config {
+	return httpapi.Config{AdminToken: string(tok), ReadyCheck: components.GatewayReady(s, gw)}
 }
 
 func provideMetadataConfig(cfg Config) metadata.Config {
@@ -49,3 +33,6 @@ func provideMetadataConfig(cfg Config) metadata.Config {
 func provideExtraRoutes(meta *metadataapi.Handler, conn *connectorapi.ManagementRoutes) httpapi.ExtraRoutes {
 	return httpapi.ExtraRoutes{meta, conn}
 }
+
+// createCA: the all-in-one process signs, so it creates the CA Secret when absent.
+func createCA() components.CreateCA { return true }

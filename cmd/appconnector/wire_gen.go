@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
@@ -15,49 +16,71 @@ import (
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
+	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 	"log/slog"
 )
 
 // Injectors from wire.go:
 
-// initApp is the injector: Wire writes its body into wire_gen.go.
-func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
-	mainAdminToken, err := provideAdminToken(cfg)
+// initAppContext is the injector: Wire writes its body into wire_gen.go. ctx bounds the
+// store's initial sync.
+func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App, func(), error) {
+	adminToken, err := provideAdminToken(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	flags := cfg.Flags
-	dataDir := serveflags.DataDir(flags)
-	set, cleanup, err := storage.Open(dataDir, logger)
+	config := serveflags.StoreConfig(flags)
+	set, cleanup, err := storage.Open(ctx, config, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	config := serveflags.GatewayConfig(flags)
-	applicationRepository := storage.ProvideApplications(set)
-	secretStore := storage.ProvideSecrets(set)
-	gatewayGateway, err := gateway.New(config, applicationRepository, secretStore, logger)
+	serveflagsGateway := cfg.Gateway
+	gatewayConfig := serveflags.GatewayConfig(serveflagsGateway)
+	applicationRepository, err := storage.ProvideApplications(set)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	httpapiConfig := provideAPIConfig(mainAdminToken, set, gatewayGateway)
+	secretStore, err := storage.ProvideSecrets(set)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	gatewayGateway, err := gateway.New(gatewayConfig, applicationRepository, secretStore, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	httpapiConfig := provideAPIConfig(adminToken, set, gatewayGateway)
 	service := registry.NewService(applicationRepository, secretStore, logger)
 	metadataConfig := provideMetadataConfig(cfg)
 	metadataService := metadata.NewService(applicationRepository, secretStore, metadataConfig, logger)
 	handler := metadataapi.New(metadataService, logger)
-	ca, err := provideCA(cfg, logger)
+	serveflagsConnector := cfg.Connector
+	componentsCreateCA := createCA()
+	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, componentsCreateCA, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	connectorapiConfig := provideConnectorAPIConfig(cfg, ca)
-	connectorConfig := provideConnectorConfig(cfg)
-	tokenStore := storage.ProvideTokens(set)
-	revocationList := storage.ProvideRevocations(set)
-	eventLogSize := provideEventLogSize(cfg)
+	certPool := components.ClientCAs(ca)
+	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool)
+	connectorConfig := components.ConnectorConfig(serveflagsConnector)
+	tokenStore, err := storage.ProvideTokens(set)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	revocationList, err := storage.ProvideRevocations(set)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	eventLogSize := components.EventLogSize(serveflagsConnector)
 	eventLog := storage.ProvideEventLog(set, eventLogSize)
-	deps, err := provideConnectorDeps(cfg, applicationRepository, tokenStore, revocationList, eventLog, ca, logger)
+	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -74,12 +97,12 @@ func initApp(cfg Config, logger *slog.Logger) (*App, func(), error) {
 	}
 	extraRoutes := provideExtraRoutes(handler, managementRoutes)
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
-	mainConnectorServers, err := provideConnectorServers(cfg, connectorapiConfig, connectorService, ca, handler, logger)
+	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, connectorService, ca, handler, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	app := newApp(cfg, logger, server, gatewayGateway, mainConnectorServers)
+	app := newApp(cfg, logger, server, gatewayGateway, connectorServers)
 	return app, func() {
 		cleanup()
 	}, nil

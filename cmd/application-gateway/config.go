@@ -12,6 +12,8 @@ import (
 // APPCONNECTOR_<FLAG> environment fallback (flags win).
 type Config struct {
 	serveflags.Flags
+	serveflags.Gateway
+	serveflags.Health
 }
 
 // dataDirUsage says what the store can be: bbolt locks its file for one process, so the
@@ -25,9 +27,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var c Config
 	fs := flag.NewFlagSet("application-gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.Register(fs, dataDirUsage)
+	c.Flags.Register(fs, dataDirUsage)
+	c.Gateway.Register(fs)
+	c.Health.Register(fs)
 	if err := c.Parse(fs, args, getenv); err != nil {
 		return Config{}, err
 	}
-	return c, errors.Join(c.Validate()...)
+	return c, errors.Join(append(append(c.Flags.Validate(), c.Gateway.Validate()...), c.Health.Validate()...)...)
 }

@@ -1,67 +1,56 @@
 // Command application-gateway runs the Application Gateway on its own: the standalone
-// and Compass listeners over the store in --data-dir, which it opens (and locks) itself.
-// appconnector embeds the same gateway.
+// and Compass listeners over the store --store selects (the embedded store in
+// --data-dir, which it opens and locks itself, or Kubernetes), and /healthz and /readyz
+// on --health-addr. appconnector embeds the same gateway.
 package main
 
 import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/appconnector/appconnector/adapters/gateway"
+	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
-		if errors.Is(err, flagHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "application-gateway:", err)
-		os.Exit(1)
-	}
+var binary = components.Binary[Config]{
+	Name:  "application-gateway",
+	Parse: parseConfig,
+	Flags: func(c Config) serveflags.Flags { return c.Flags },
+	Wire:  initGateway,
 }
 
-var flagHelp = errors.New("help requested")
+func main() { binary.Main() }
+
+var flagHelp = flag.ErrHelp
 
 // run starts the gateway and serves until ctx is done. listening, if set, receives the
-// two bound addresses (standalone, compass), for tests that listen on port 0.
+// two bound gateway addresses (standalone, compass), for tests that listen on port 0.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening chan<- [2]string) error {
-	cfg, err := parseConfig(args, getenv, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return flagHelp
-		}
-		return err
-	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	gw, cleanup, err := initGateway(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-
-	g := runner.New(logger, cfg.ShutdownTimeout)
-	g.AddServer("gateway", cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
-	g.AddServer("gateway (Compass)", cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
-	g.AddLoop(gw.Run)
+	var tell func(map[string]string)
 	if listening != nil {
-		var got [2]string
-		g.Listening = func(name, addr string) {
-			if name == "gateway" {
-				got[0] = addr
-				return
-			}
-			got[1] = addr
-			listening <- got
+		tell = func(a map[string]string) {
+			listening <- [2]string{a[components.ServerGateway], a[components.ServerGatewayCompass]}
 		}
 	}
-	return g.Run(ctx)
+	err := binary.Run(ctx, args, getenv, stderr, tell)
+	if errors.Is(err, flag.ErrHelp) {
+		return flagHelp
+	}
+	return err
+}
+
+// newGroup serves the gateway's two listeners, and health on --health-addr: ready once
+// the store has synced and the gateway has loaded its first route table.
+func newGroup(cfg Config, s *storage.Set, gw *gateway.Gateway, logger *slog.Logger) *runner.Group {
+	g := components.NewGroup(cfg.Flags, cfg.Health, components.GatewayReady(s, gw), logger)
+	g.AddServer(components.ServerGateway, cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
+	g.AddServer(components.ServerGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
+	g.AddLoop(gw.Run)
+	return g
 }

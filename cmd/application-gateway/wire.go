@@ -3,17 +3,20 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/google/wire"
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
 // initGateway is the injector: Wire writes its body into wire_gen.go.
-func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
-	wire.Build(wire.FieldsOf(new(Config), "Flags"), serveflags.DataDir, storage.ProviderSet, serveflags.GatewayConfig, gateway.New)
+func initGateway(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
+	wire.Build(wire.FieldsOf(new(Config), "Flags", "Gateway"), serveflags.StoreConfig, storage.ProviderSet,
+		serveflags.GatewayConfig, gateway.New, newGroup)
 	return nil, nil, nil
 }

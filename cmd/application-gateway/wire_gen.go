@@ -7,8 +7,10 @@
 package main
 
 import (
+	"context"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 	"log/slog"
 )
@@ -16,22 +18,32 @@ import (
 // Injectors from wire.go:
 
 // initGateway is the injector: Wire writes its body into wire_gen.go.
-func initGateway(cfg Config, logger *slog.Logger) (*gateway.Gateway, func(), error) {
+func initGateway(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
 	flags := cfg.Flags
-	config := serveflags.GatewayConfig(flags)
-	dataDir := serveflags.DataDir(flags)
-	set, cleanup, err := storage.Open(dataDir, logger)
+	config := serveflags.StoreConfig(flags)
+	set, cleanup, err := storage.Open(ctx, config, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	applicationRepository := storage.ProvideApplications(set)
-	secretStore := storage.ProvideSecrets(set)
-	gatewayGateway, err := gateway.New(config, applicationRepository, secretStore, logger)
+	serveflagsGateway := cfg.Gateway
+	gatewayConfig := serveflags.GatewayConfig(serveflagsGateway)
+	applicationRepository, err := storage.ProvideApplications(set)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	return gatewayGateway, func() {
+	secretStore, err := storage.ProvideSecrets(set)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	gatewayGateway, err := gateway.New(gatewayConfig, applicationRepository, secretStore, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	group := newGroup(cfg, set, gatewayGateway, logger)
+	return group, func() {
 		cleanup()
 	}, nil
 }

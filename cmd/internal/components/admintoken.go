@@ -1,4 +1,4 @@
-package main
+package components
 
 import (
 	"crypto/rand"
@@ -9,16 +9,42 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
-// adminTokenFile is where the management API token lives in the data dir; appctl reads
+// AdminTokenFile is where the management API token lives in the data dir; appctl reads
 // the same file, so a local user needs no copy-and-paste.
-const adminTokenFile = "admin.token"
+const AdminTokenFile = "admin.token"
 
-// loadOrCreateAdminToken reads the token from path, creating it (256 random bits, mode
+// AdminToken is the management API's bearer token, a distinct type so Wire cannot
+// confuse it with any other string.
+type AdminToken string
+
+// ProvideAdminToken reads (or creates) the token file --admin-token-file names, else
+// <data-dir>/admin.token. Without a file and without a data dir to put one in (memory,
+// or Kubernetes mode without --data-dir) it refuses, so nothing lands in the working
+// directory.
+func ProvideAdminToken(f serveflags.Flags, m serveflags.Management) (AdminToken, error) {
+	path := m.AdminTokenFile
+	if path == "" {
+		if f.Kube() && !f.DataDirGiven() {
+			return "", errors.New("--store kubernetes needs --admin-token-file")
+		}
+		if !f.Kube() && f.DataDir == storage.MemoryDataDir {
+			return "", errors.New("--data-dir :memory: needs --admin-token-file")
+		}
+		path = filepath.Join(f.DataDir, AdminTokenFile)
+	}
+	tok, err := LoadOrCreateAdminToken(path)
+	return AdminToken(tok), err
+}
+
+// LoadOrCreateAdminToken reads the token from path, creating it (256 random bits, mode
 // 0600) on first start. A file readable by group or others is refused: the token grants
 // full control over every credential.
-func loadOrCreateAdminToken(path string) (string, error) {
+func LoadOrCreateAdminToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return createAdminToken(path)
@@ -48,7 +74,7 @@ func createAdminToken(path string) (string, error) {
 	// O_EXCL: two processes starting at once must not each write a different token.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return loadOrCreateAdminToken(path)
+		return LoadOrCreateAdminToken(path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("create admin token %s: %w", path, err)
