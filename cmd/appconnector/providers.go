@@ -1,12 +1,9 @@
 package main
 
 import (
-	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
-	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/storage"
-	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 )
 
@@ -23,15 +20,7 @@ func provideAdminToken(cfg Config) (components.AdminToken, error) {
 // has loaded its first route table, so a probe never sends traffic to a gateway
 // answering 503.
 func provideAPIConfig(tok components.AdminToken, s *storage.Set, gw *gateway.Gateway) httpapi.Config {
-	return httpapi.Config{AdminToken: string(tok), ReadyCheck: components.GatewayReady(s, gw)}
-}
-
-func provideMetadataConfig(cfg Config) metadata.Config {
-	return metadata.Config{CentralGatewayURL: cfg.GatewayBaseURL}
-}
-
-func provideExtraRoutes(meta *metadataapi.Handler, conn *connectorapi.ManagementRoutes) httpapi.ExtraRoutes {
-	return httpapi.ExtraRoutes{meta, conn}
+	return components.APIConfig(tok, components.GatewayReady(s, gw))
 }
 
 // createCA: the all-in-one process signs, so it creates the CA Secret when absent.

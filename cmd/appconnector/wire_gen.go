@@ -26,11 +26,12 @@ import (
 // initAppContext is the injector: Wire writes its body into wire_gen.go. ctx bounds the
 // store's initial sync.
 func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App, func(), error) {
-	adminToken, err := provideAdminToken(cfg)
+	flags := cfg.Flags
+	management := cfg.Management
+	adminToken, err := components.ProvideAdminToken(flags, management)
 	if err != nil {
 		return nil, nil, err
 	}
-	flags := cfg.Flags
 	config := serveflags.StoreConfig(flags)
 	set, cleanup, err := storage.Open(ctx, config, logger)
 	if err != nil {
@@ -55,7 +56,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 	}
 	httpapiConfig := provideAPIConfig(adminToken, set, gatewayGateway)
 	service := registry.NewService(applicationRepository, secretStore, logger)
-	metadataConfig := provideMetadataConfig(cfg)
+	metadataConfig := components.MetadataConfig(management)
 	metadataService := metadata.NewService(applicationRepository, secretStore, metadataConfig, logger)
 	handler := metadataapi.New(metadataService, logger)
 	serveflagsConnector := cfg.Connector
@@ -95,7 +96,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 		cleanup()
 		return nil, nil, err
 	}
-	extraRoutes := provideExtraRoutes(handler, managementRoutes)
+	extraRoutes := components.ExtraRoutes(handler, managementRoutes)
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
 	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, connectorService, ca, handler, logger)
 	if err != nil {

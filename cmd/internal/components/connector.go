@@ -163,16 +163,18 @@ func NewConnectorServers(c serveflags.Connector, apiCfg connectorapi.Config, svc
 	return cs, nil
 }
 
-// Add adds the listeners to g, bounded by limits, and the connector's background loop.
+// Add adds the listeners to g, bounded by limits. The connector's listeners come with
+// its purge of expired tokens and revocations: the binary that issues them owns them, and
+// a validator needs no right to delete them.
 func (cs *ConnectorServers) Add(g *runner.Group, limits runner.Limits) {
 	if cs.connector != nil {
 		g.AddServer(ServerConnector, cs.c.ConnectorAddr, cs.connector, limits).TLSConfig = cs.tls
 		g.AddServer(ServerMTLS, cs.c.MTLSAddr, cs.mtls, limits).TLSConfig = cs.mtlsTLS
+		g.AddLoop(cs.svc.Run)
 	}
 	if cs.validator != nil {
 		g.AddServer(ServerValidator, cs.c.ValidatorAddr, cs.validator, limits)
 	}
-	g.AddLoop(cs.svc.Run)
 }
 
 // hostsOf returns the host names of URLs and host:port addresses; empty ones are skipped.

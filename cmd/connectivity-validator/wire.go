@@ -1,0 +1,22 @@
+//go:build wireinject
+
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/google/wire"
+
+	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/components"
+	"github.com/appconnector/appconnector/cmd/internal/runner"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
+)
+
+// initValidator is the injector: Wire writes its body into wire_gen.go.
+func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
+	wire.Build(wire.FieldsOf(new(Config), "Flags", "Connector"), serveflags.StoreConfig, storage.ConnectorSet,
+		createCA, components.SigningSet, components.ConnectorSet, components.NoMetadata, components.NewConnectorServers, newGroup)
+	return nil, nil, nil
+}

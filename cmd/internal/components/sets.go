@@ -1,0 +1,53 @@
+package components
+
+import (
+	"crypto/x509"
+
+	"github.com/google/wire"
+
+	"github.com/appconnector/appconnector/adapters/ca"
+	"github.com/appconnector/appconnector/adapters/connectorapi"
+	"github.com/appconnector/appconnector/adapters/httpapi"
+	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/app/connector"
+	"github.com/appconnector/appconnector/app/metadata"
+	"github.com/appconnector/appconnector/app/registry"
+	"github.com/appconnector/appconnector/cmd/internal/serveflags"
+	"github.com/appconnector/appconnector/ports"
+)
+
+// ConnectorSet provides the connector use cases from the Connector flags and the store's
+// ports (storage.ConnectorSet) and a ports.CertificateSigner.
+var ConnectorSet = wire.NewSet(EventLogSize, ConnectorDeps, ConnectorConfig, connector.New, ConnectorAPIConfig)
+
+// SigningSet provides the CA as the signer and as the pool of client CAs; the injector
+// provides CreateCA.
+var SigningSet = wire.NewSet(ProvideCA, wire.Bind(new(ports.CertificateSigner), new(*ca.CA)), ClientCAs)
+
+// ManagementSet provides the management API server from the Management flags, an
+// httpapi.Config and the store's ports: Application and Secret CRUD, the legacy
+// Application Registry, token issuing, revocation and event listing.
+var ManagementSet = wire.NewSet(registry.NewService, MetadataConfig, metadata.NewService, metadataapi.New,
+	ProvideAdminToken, connectorapi.NewManagementRoutes, ExtraRoutes, httpapi.NewServer)
+
+// MetadataConfig is the Wire provider of the legacy Application Registry's configuration.
+func MetadataConfig(m serveflags.Management) metadata.Config {
+	return metadata.Config{CentralGatewayURL: m.GatewayBaseURL}
+}
+
+// ExtraRoutes mounts the legacy Application Registry and the connector's management
+// routes on the management API.
+func ExtraRoutes(meta *metadataapi.Handler, conn *connectorapi.ManagementRoutes) httpapi.ExtraRoutes {
+	return httpapi.ExtraRoutes{meta, conn}
+}
+
+// APIConfig is the management API's configuration: its token, and /readyz from ready.
+func APIConfig(tok AdminToken, ready Ready) httpapi.Config {
+	return httpapi.Config{AdminToken: string(tok), ReadyCheck: ready}
+}
+
+// NoClientCAs is the pool of a binary that verifies no forwarded certificates.
+func NoClientCAs() *x509.CertPool { return nil }
+
+// NoMetadata leaves the legacy Application Registry off the mTLS API.
+func NoMetadata() *metadataapi.Handler { return nil }
