@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,12 +50,22 @@ func Start[C any](t *testing.T, b components.Binary[C], args ...string) map[stri
 // Get answers the status code and body of GET url (with a bearer token when not empty).
 func Get(t *testing.T, url, token string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return Do(t, http.MethodGet, url, token, "")
+}
+
+// Do sends a request with a YAML body (when not empty) and a bearer token (when not
+// empty) and answers the status code and body; a transport error is code 0.
+func Do(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/yaml")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
