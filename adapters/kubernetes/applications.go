@@ -36,7 +36,6 @@ var ApplicationGVR = schema.GroupVersionResource{
 // seen them. The documents are read and written with adapters/manifest, exactly as the
 // management API reads and writes them.
 type ApplicationRepository struct {
-	res    dynamic.ResourceInterface
 	mirror *mirror[application.Application]
 	w      *writer[*unstructured.Unstructured, application.Application]
 }
@@ -60,7 +59,7 @@ func NewApplicationRepository(ctx context.Context, cfg *rest.Config, logger *slo
 		return nil, err
 	}
 	res := dyn.Resource(ApplicationGVR)
-	r := &ApplicationRepository{res: res, mirror: m}
+	r := &ApplicationRepository{mirror: m}
 	r.w = &writer[*unstructured.Unstructured, application.Application]{
 		s: sentinels{noun: "application", notFound: application.ErrNotFound, conflict: application.ErrConflict, invalid: application.ErrInvalid},
 		api: objectAPI[*unstructured.Unstructured]{
@@ -104,8 +103,8 @@ func (r *ApplicationRepository) List(context.Context) ([]application.Application
 // Put implements ports.ApplicationRepository. A replace keeps what the Application
 // document does not carry (status, owner references, finalizers) and the UID.
 func (r *ApplicationRepository) Put(ctx context.Context, app application.Application) (application.Application, bool, error) {
-	if app.Name == "" {
-		return application.Application{}, false, fmt.Errorf("put application: name is empty: %w", application.ErrInvalid)
+	if reason := application.CheckName(app.Name); reason != "" {
+		return application.Application{}, false, fmt.Errorf("put application: metadata.name %s: %w", reason, application.ErrInvalid)
 	}
 	if _, ok := app.Annotations[writeNonceAnnotation]; ok {
 		return application.Application{}, false, fmt.Errorf("put application %s: annotation %s is reserved: %w", app.Name, writeNonceAnnotation, application.ErrInvalid)

@@ -200,15 +200,6 @@ func (m *mirror[T]) list() []T {
 	return out
 }
 
-// each calls fn for every item, sorted by name, with the mirror's own values.
-func (m *mirror[T]) each(fn func(name string, it mirrorItem[T])) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	for _, n := range slices.Sorted(maps.Keys(m.items)) {
-		fn(n, m.items[n])
-	}
-}
-
 func (m *mirror[T]) watch(ctx context.Context) (<-chan ports.Event[T], error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
 	"github.com/appconnector/appconnector/ports"
 )
@@ -99,8 +100,8 @@ func (s *SecretStore) List(context.Context) ([]credential.Secret, error) {
 // Put implements ports.SecretStore. A replace keeps the Secret's type, annotations and
 // owner references; labels and data are replaced.
 func (s *SecretStore) Put(ctx context.Context, sec credential.Secret) (credential.Secret, bool, error) {
-	if sec.Name == "" {
-		return credential.Secret{}, false, fmt.Errorf("put secret: name is empty: %w", credential.ErrInvalid)
+	if reason := application.CheckName(sec.Name); reason != "" {
+		return credential.Secret{}, false, fmt.Errorf("put secret: metadata.name %s: %w", reason, credential.ErrInvalid)
 	}
 	if k := hasReservedKey(sec.Labels); k != "" {
 		return credential.Secret{}, false, fmt.Errorf("put secret %s: label %s is reserved: %w", sec.Name, k, credential.ErrInvalid)

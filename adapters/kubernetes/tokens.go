@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -182,8 +183,9 @@ func decodeToken(cm *corev1.ConfigMap, want pairing.Digest) (pairing.Token, erro
 		return fmt.Errorf("token configmap %s: %s", cm.Name, what)
 	}
 	var d pairing.Digest
-	raw, err := hex.DecodeString(cm.Name[min(len(tokenNamePrefix), len(cm.Name)):])
-	if err != nil || len(raw) != len(d) {
+	hexDigest, ok := strings.CutPrefix(cm.Name, tokenNamePrefix)
+	raw, err := hex.DecodeString(hexDigest)
+	if !ok || err != nil || len(raw) != len(d) {
 		return pairing.Token{}, bad("name does not end in a digest")
 	}
 	copy(d[:], raw)

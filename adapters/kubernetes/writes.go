@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 
@@ -200,7 +199,7 @@ func (w *writer[O, T]) mapErr(op, name string, err error) error {
 	default:
 		return fmt.Errorf("%s %s %s: %w", op, w.s.noun, name, err)
 	}
-	return fmt.Errorf("%s %s %s: %w", op, w.s.noun, name, errors.Join(sentinel, err))
+	return fmt.Errorf("%s %s %s: %w: %w", op, w.s.noun, name, sentinel, err)
 }
 
 func version(obj runtime.Object) string {
