@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -14,20 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 
-	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/components/componenttest"
 	"github.com/appconnector/appconnector/internal/realservers"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	realservers.StopKube()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { componenttest.Main(m) }
 
 func TestHealthEndpoints(t *testing.T) {
 	addrs := componenttest.Start(t, binary, "--data-dir", ":memory:", "--gateway-addr", "127.0.0.1:0",
@@ -52,24 +44,15 @@ func TestKubernetesModeServesKymaObjects(t *testing.T) {
 	_, err := secrets.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-basic"},
 		Data: map[string][]byte{"username": []byte("u"), "password": []byte("p")}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	dyn, err := dynamic.NewForConfig(k.Config())
-	require.NoError(t, err)
-	apps := dyn.Resource(kubernetes.ApplicationGVR)
-	app := ns // Applications are cluster-scoped: one name per test
-	_, err = apps.Create(ctx, &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "applicationconnector.kyma-project.io/v1alpha1", "kind": "Application",
-		"metadata": map[string]any{"name": app},
-		"spec": map[string]any{"description": "shop", "services": []any{map[string]any{
-			"id": "1", "name": "orders", "displayName": "Orders", "description": "d", "providerDisplayName": "p",
-			"entries": []any{map[string]any{"type": "API", "targetUrl": target.URL + "/api",
-				"credentials": map[string]any{"type": "Basic", "secretName": "shop-basic"}}},
-		}}},
-	}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = apps.Delete(t.Context(), app, metav1.DeleteOptions{}) })
+	app := ns
+	apps := componenttest.CreateApplication(t, k, app, map[string]any{"description": "shop", "services": []any{map[string]any{
+		"id": "1", "name": "orders", "displayName": "Orders", "description": "d", "providerDisplayName": "p",
+		"entries": []any{map[string]any{"type": "API", "targetUrl": target.URL + "/api",
+			"credentials": map[string]any{"type": "Basic", "secretName": "shop-basic"}}},
+	}}})
 
-	addrs := componenttest.Start(t, binary, "--store", "kubernetes", "--kubeconfig", componenttest.Kubeconfig(t, k.Config()),
-		"--namespace", ns, "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0")
+	addrs := componenttest.Start(t, binary, append(componenttest.KubeArgs(t, k, ns),
+		"--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0")...)
 	componenttest.WaitHealthy(t, addrs[components.ServerHealth])
 	get := func() string {
 		code, body := componenttest.Get(t, "http://"+addrs[components.ServerGateway]+"/"+app+"/orders/items", "")

@@ -15,15 +15,9 @@ import (
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
-	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
-var binary = components.Binary[Config]{
-	Name:  "application-gateway",
-	Parse: parseConfig,
-	Flags: func(c Config) serveflags.Flags { return c.Flags },
-	Wire:  initGateway,
-}
+var binary = components.Binary[Config]{Name: "application-gateway", Parse: parseConfig, Wire: initGateway}
 
 func main() { binary.Main() }
 

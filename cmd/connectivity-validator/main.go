@@ -9,62 +9,35 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"log/slog"
 
-	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/cmd/internal/components"
-	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
 // Config is the validator's configuration, from flags with an APPCONNECTOR_<FLAG>
 // environment fallback (flags win).
-type Config struct {
-	serveflags.Flags
-	serveflags.Connector
-	serveflags.Health
-}
+type Config = serveflags.Component
 
 const defaultValidatorAddr = "127.0.0.1:8085"
 
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	var c Config
-	fs := flag.NewFlagSet("connectivity-validator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.Flags.Register(fs, "directory of the embedded store (revocations, the CA), or :memory:")
-	c.Connector.Register(fs, serveflags.Validator|serveflags.XFCC|serveflags.Eventing|serveflags.CA)
-	// Serving the validator is this binary's whole job: its address is not optional.
+// requireValidatorAddr: serving the validator is this binary's whole job, so its address
+// has a default and is not optional.
+func requireValidatorAddr(fs *flag.FlagSet) {
 	v := fs.Lookup("validator-addr")
 	v.Usage, v.DefValue = "listen address of the Connectivity Validator, behind a proxy that terminates TLS", defaultValidatorAddr
 	_ = v.Value.Set(defaultValidatorAddr)
-	c.Health.Register(fs)
-	if err := c.Parse(fs, args, getenv); err != nil {
-		return Config{}, err
-	}
-	if err := c.Connector.Complete(); err != nil {
-		return Config{}, err
-	}
-	errs := append(append(c.Flags.Validate(), c.Connector.Validate()...), c.Health.Validate()...)
-	if c.ValidatorAddr == "" {
-		errs = append(errs, errors.New("--validator-addr must not be empty"))
-	}
-	return c, errors.Join(errs...)
 }
 
-var binary = components.Binary[Config]{
-	Name:  "connectivity-validator",
-	Parse: parseConfig,
-	Flags: func(c Config) serveflags.Flags { return c.Flags },
-	Wire:  initValidator,
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	err := c.Parse("connectivity-validator", "directory of the embedded store (revocations, the CA), or :memory:",
+		serveflags.Validator|serveflags.XFCC|serveflags.Eventing|serveflags.CA, requireValidatorAddr, args, getenv, stderr)
+	if err == nil && c.ValidatorAddr == "" {
+		err = errors.New("--validator-addr must not be empty")
+	}
+	return c, err
 }
+
+var binary = components.Binary[Config]{Name: "connectivity-validator", Parse: parseConfig, Wire: initValidator}
 
 func main() { binary.Main() }
-
-// createCA: the validator only verifies; it waits for the connector to create the CA.
-func createCA() components.CreateCA { return false }
-
-func newGroup(cfg Config, s *storage.Set, cs *components.ConnectorServers, logger *slog.Logger) *runner.Group {
-	g := components.NewGroup(cfg.Flags, cfg.Health, components.StoreReady(s), logger)
-	cs.Add(g, runner.RequestLimits())
-	return g
-}

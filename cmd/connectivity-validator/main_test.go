@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/appconnector/appconnector/adapters/ca"
 	"github.com/appconnector/appconnector/adapters/kubernetes"
@@ -28,11 +24,7 @@ import (
 	"github.com/appconnector/appconnector/internal/realservers"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	realservers.StopKube()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { componenttest.Main(m) }
 
 func TestHealthEndpoints(t *testing.T) {
 	addrs := componenttest.Start(t, binary, "--data-dir", ":memory:", "--validator-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0")
@@ -51,21 +43,12 @@ func TestKubernetesMode(t *testing.T) {
 	ns := k.Namespace(t)
 	ctx := t.Context()
 	app := ns
-	kube := []string{"--store", "kubernetes", "--kubeconfig", componenttest.Kubeconfig(t, k.Config()), "--namespace", ns,
-		"--validator-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", "--trust-xfcc"}
+	kube := append(componenttest.KubeArgs(t, k, ns), "--validator-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", "--trust-xfcc")
 
 	err := binary.Run(ctx, kube, func(string) string { return "" }, io.Discard, nil)
 	assert.ErrorContains(t, err, "does not exist yet: the connector creates it")
 
-	dyn, err := dynamic.NewForConfig(k.Config())
-	require.NoError(t, err)
-	apps := dyn.Resource(kubernetes.ApplicationGVR)
-	_, err = apps.Create(ctx, &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "applicationconnector.kyma-project.io/v1alpha1", "kind": "Application",
-		"metadata": map[string]any{"name": app}, "spec": map[string]any{"description": "d", "services": []any{}},
-	}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = apps.Delete(t.Context(), app, metav1.DeleteOptions{}) })
+	componenttest.CreateApplication(t, k, app, map[string]any{"description": "d", "services": []any{}})
 	certPEM, keyPEM, err := kubernetes.LoadOrCreateCA(ctx, k.Config(), ns, "appconnector-ca", nil)
 	require.NoError(t, err)
 	signer, err := ca.FromPEM(certPEM, keyPEM, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -8,15 +8,13 @@ import (
 
 	"github.com/google/wire"
 
-	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
-	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
-// initValidator is the injector: Wire writes its body into wire_gen.go.
+// initValidator is the injector: Wire writes its body into wire_gen.go. The validator
+// only verifies: it waits for the connector to create the CA Secret.
 func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
-	wire.Build(wire.FieldsOf(new(Config), "Flags", "Connector"), serveflags.StoreConfig, storage.ConnectorSet,
-		createCA, components.SigningSet, components.ConnectorSet, components.NoMetadata, components.NewConnectorServers, newGroup)
+	wire.Build(wire.Value(components.CreateCA(false)), components.ConnectorServersSet)
 	return nil, nil, nil
 }

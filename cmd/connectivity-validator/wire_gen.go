@@ -18,7 +18,8 @@ import (
 
 // Injectors from wire.go:
 
-// initValidator is the injector: Wire writes its body into wire_gen.go.
+// initValidator is the injector: Wire writes its body into wire_gen.go. The validator
+// only verifies: it waits for the connector to create the CA Secret.
 func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
 	flags := cfg.Flags
 	config := serveflags.StoreConfig(flags)
@@ -27,8 +28,8 @@ func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 		return nil, nil, err
 	}
 	serveflagsConnector := cfg.Connector
-	componentsCreateCA := createCA()
-	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, componentsCreateCA, logger)
+	createCA := _wireCreateCAValue
+	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, createCA, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -69,8 +70,12 @@ func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 		cleanup()
 		return nil, nil, err
 	}
-	group := newGroup(cfg, set, connectorServers, logger)
+	group := components.ConnectorGroup(cfg, set, connectorServers, logger)
 	return group, func() {
 		cleanup()
 	}, nil
 }
+
+var (
+	_wireCreateCAValue = components.CreateCA(false)
+)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,7 +8,6 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/appconnector/appconnector/adapters/connectorapi/client"
 	"github.com/appconnector/appconnector/adapters/connectorapi/schema"
@@ -30,11 +26,7 @@ import (
 	"github.com/appconnector/appconnector/internal/realservers"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	realservers.StopKube()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { componenttest.Main(m) }
 
 func TestHealthEndpoints(t *testing.T) {
 	addrs := componenttest.Start(t, binary, "--data-dir", ":memory:", "--connector-addr", "127.0.0.1:0",
@@ -58,15 +50,7 @@ func TestKubernetesMode(t *testing.T) {
 	ns := k.Namespace(t)
 	ctx := t.Context()
 	app := ns
-	dyn, err := dynamic.NewForConfig(k.Config())
-	require.NoError(t, err)
-	apps := dyn.Resource(kubernetes.ApplicationGVR)
-	_, err = apps.Create(ctx, &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "applicationconnector.kyma-project.io/v1alpha1", "kind": "Application",
-		"metadata": map[string]any{"name": app}, "spec": map[string]any{"description": "d", "services": []any{}},
-	}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = apps.Delete(context.Background(), app, metav1.DeleteOptions{}) })
+	componenttest.CreateApplication(t, k, app, map[string]any{"description": "d", "services": []any{}})
 
 	tokens, err := kubernetes.NewTokenStore(k.Config(), ns)
 	require.NoError(t, err)
@@ -74,8 +58,7 @@ func TestKubernetesMode(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, tokens.Put(ctx, tok))
 
-	kubeconfig := componenttest.Kubeconfig(t, k.Config())
-	kube := []string{"--store", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", ns, "--health-addr", "127.0.0.1:0"}
+	kube := append(componenttest.KubeArgs(t, k, ns), "--health-addr", "127.0.0.1:0")
 	connAddr, mtlsAddr := componenttest.FreeAddr(t), componenttest.FreeAddr(t)
 	tlsAddrs := componenttest.Start(t, binary, append(kube, "--connector-addr", connAddr, "--mtls-addr", mtlsAddr)...)
 	componenttest.WaitHealthy(t, tlsAddrs[components.ServerHealth])

@@ -8,15 +8,13 @@ import (
 
 	"github.com/google/wire"
 
-	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
-	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
-// initConnector is the injector: Wire writes its body into wire_gen.go.
+// initConnector is the injector: Wire writes its body into wire_gen.go. The connector
+// signs, so it creates the CA Secret when absent.
 func initConnector(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
-	wire.Build(wire.FieldsOf(new(Config), "Flags", "Connector"), serveflags.StoreConfig, storage.ConnectorSet,
-		createCA, components.SigningSet, components.ConnectorSet, components.NoMetadata, components.NewConnectorServers, newGroup)
+	wire.Build(wire.Value(components.CreateCA(true)), components.ConnectorServersSet)
 	return nil, nil, nil
 }

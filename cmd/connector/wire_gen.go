@@ -18,7 +18,8 @@ import (
 
 // Injectors from wire.go:
 
-// initConnector is the injector: Wire writes its body into wire_gen.go.
+// initConnector is the injector: Wire writes its body into wire_gen.go. The connector
+// signs, so it creates the CA Secret when absent.
 func initConnector(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
 	flags := cfg.Flags
 	config := serveflags.StoreConfig(flags)
@@ -27,8 +28,8 @@ func initConnector(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 		return nil, nil, err
 	}
 	serveflagsConnector := cfg.Connector
-	componentsCreateCA := createCA()
-	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, componentsCreateCA, logger)
+	createCA := _wireCreateCAValue
+	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, createCA, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -69,8 +70,12 @@ func initConnector(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 		cleanup()
 		return nil, nil, err
 	}
-	group := newGroup(cfg, set, connectorServers, logger)
+	group := components.ConnectorGroup(cfg, set, connectorServers, logger)
 	return group, func() {
 		cleanup()
 	}, nil
 }
+
+var (
+	_wireCreateCAValue = components.CreateCA(true)
+)

@@ -42,12 +42,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	return c, errors.Join(append(append(c.Flags.Validate(), c.Management.Validate(c.Flags)...), c.Connector.Validate()...)...)
 }
 
-var binary = components.Binary[Config]{
-	Name:  "management-api",
-	Parse: parseConfig,
-	Flags: func(c Config) serveflags.Flags { return c.Flags },
-	Wire:  initManagementAPI,
-}
+var binary = components.Binary[Config]{Name: "management-api", Parse: parseConfig, Wire: initManagementAPI}
 
 func main() { binary.Main() }
 

@@ -19,11 +19,7 @@ import (
 	"github.com/appconnector/appconnector/internal/realservers"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	realservers.StopKube()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { componenttest.Main(m) }
 
 const token = "a-token-of-enough-length"
 
@@ -53,8 +49,7 @@ func TestKubernetesMode(t *testing.T) {
 	ns := k.Namespace(t)
 	ctx := t.Context()
 	app := ns
-	addrs := componenttest.Start(t, binary, "--store", "kubernetes", "--kubeconfig", componenttest.Kubeconfig(t, k.Config()),
-		"--namespace", ns, "--admin-token-file", tokenFile(t), "--api-addr", "127.0.0.1:0")
+	addrs := componenttest.Start(t, binary, append(componenttest.KubeArgs(t, k, ns), "--admin-token-file", tokenFile(t), "--api-addr", "127.0.0.1:0")...)
 	api := "http://" + addrs[components.ServerAPI]
 	componenttest.WaitHealthy(t, addrs[components.ServerAPI])
 	dyn, err := dynamic.NewForConfig(k.Config())

@@ -24,13 +24,14 @@ import (
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
+// Config is what every binary's Config has: the shared flags (log level, shutdown).
+type Config interface{ Base() serveflags.Flags }
+
 // Binary is one serving binary: how it reads its Config and wires its servers.
-type Binary[C any] struct {
+type Binary[C Config] struct {
 	Name string
 	// Parse reads the Config from args and the environment; -h gives flag.ErrHelp.
 	Parse func(args []string, getenv func(string) string, stderr io.Writer) (C, error)
-	// Flags returns the Config's shared flags (log level, shutdown).
-	Flags func(C) serveflags.Flags
 	// Wire builds the servers and loops; ctx bounds the store's initial sync.
 	Wire func(ctx context.Context, cfg C, logger *slog.Logger) (*runner.Group, func(), error)
 }
@@ -69,7 +70,7 @@ func (b Binary[C]) Run(ctx context.Context, args []string, getenv func(string) s
 	if err != nil {
 		return usageError{err}
 	}
-	f := b.Flags(cfg)
+	f := cfg.Base()
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: f.LogLevel}))
 	g, cleanup, err := b.Wire(ctx, cfg, logger)
 	if err != nil {
@@ -143,4 +144,12 @@ func GatewayReady(s *storage.Set, gw *gateway.Gateway) Ready {
 		}
 		return nil
 	}
+}
+
+// ConnectorGroup is the runner of a connector-side component: health, then the
+// connector's listeners of cfg.
+func ConnectorGroup(cfg serveflags.Component, s *storage.Set, cs *ConnectorServers, logger *slog.Logger) *runner.Group {
+	g := NewGroup(cfg.Flags, cfg.Health, StoreReady(s), logger)
+	cs.Add(g, runner.RequestLimits())
+	return g
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
+	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
@@ -29,6 +30,12 @@ var SigningSet = wire.NewSet(ProvideCA, wire.Bind(new(ports.CertificateSigner), 
 // Application Registry, token issuing, revocation and event listing.
 var ManagementSet = wire.NewSet(registry.NewService, MetadataConfig, metadata.NewService, metadataapi.New,
 	ProvideAdminToken, connectorapi.NewManagementRoutes, ExtraRoutes, httpapi.NewServer)
+
+// ConnectorServersSet provides the runner of a connector-side component (connector,
+// connectivity-validator) from its serveflags.Component, a context, a logger and
+// CreateCA; the listeners are those of the Component's flag groups.
+var ConnectorServersSet = wire.NewSet(wire.FieldsOf(new(serveflags.Component), "Flags", "Connector"), serveflags.StoreConfig,
+	storage.ConnectorSet, SigningSet, ConnectorSet, NoMetadata, NewConnectorServers, ConnectorGroup)
 
 // MetadataConfig is the Wire provider of the legacy Application Registry's configuration.
 func MetadataConfig(m serveflags.Management) metadata.Config {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -84,6 +85,10 @@ func (f Flags) Validate() []error {
 	}
 	return errs
 }
+
+// Base returns f; through embedding, every binary's Config has it, which is how shared
+// code reaches the shared flags of any Config.
+func (f Flags) Base() Flags { return f }
 
 // Kube reports Kubernetes mode.
 func (f Flags) Kube() bool { return f.Store == storage.Kubernetes }
@@ -218,4 +223,33 @@ func (m Management) Validate(f Flags) []error {
 		}
 	}
 	return errs
+}
+
+// Component is the Config of a connector-side component binary (connector,
+// connectivity-validator): the shared flags, the connector's groups it serves, health.
+type Component struct {
+	Flags
+	Connector
+	Health
+}
+
+// Parse registers the flags of groups on a new flag set named name, parses args with
+// the environment fallbacks, and validates; adjust, if set, changes flag defaults before
+// parsing.
+func (c *Component) Parse(name, dataDirUsage string, groups Group, adjust func(*flag.FlagSet), args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.Flags.Register(fs, dataDirUsage)
+	c.Connector.Register(fs, groups)
+	c.Health.Register(fs)
+	if adjust != nil {
+		adjust(fs)
+	}
+	if err := c.Flags.Parse(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := c.Connector.Complete(); err != nil {
+		return err
+	}
+	return errors.Join(append(append(c.Flags.Validate(), c.Connector.Validate()...), c.Health.Validate()...)...)
 }

@@ -7,21 +7,27 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/cmd/internal/components"
+	"github.com/appconnector/appconnector/internal/realservers"
 )
 
 // Start runs b with args until the test ends and returns its bound addresses by server
 // name. getenv is empty: tests pass everything as flags.
-func Start[C any](t *testing.T, b components.Binary[C], args ...string) map[string]string {
+func Start[C components.Config](t *testing.T, b components.Binary[C], args ...string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -120,4 +126,39 @@ func FreeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// Main runs a binary's tests and stops the API server they shared, if one was started.
+// Call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	realservers.StopKube()
+	os.Exit(code)
+}
+
+// KubeArgs are the flags that put a binary on k in Kubernetes mode, with namespace ns.
+func KubeArgs(t *testing.T, k *realservers.Kube, ns string) []string {
+	t.Helper()
+	return []string{"--store", "kubernetes", "--kubeconfig", Kubeconfig(t, k.Config()), "--namespace", ns}
+}
+
+// CreateApplication creates the Application custom resource name with spec through the
+// API server, as kubectl would, and deletes it when the test ends (Applications are
+// cluster-scoped, so tests keep apart by name).
+func CreateApplication(t *testing.T, k *realservers.Kube, name string, spec map[string]any) dynamic.ResourceInterface {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(k.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := dyn.Resource(kubernetes.ApplicationGVR)
+	_, err = apps.Create(t.Context(), &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "applicationconnector.kyma-project.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": name}, "spec": spec,
+	}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create application %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = apps.Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	return apps
 }
