@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/appconnector/appconnector/adapters/telemetry"
 )
 
 // Listener names, passed to Config.Middleware.
@@ -48,6 +50,13 @@ type Config struct {
 	// Middleware, if set, wraps each listener's handler: the one place for metrics and
 	// tracing. listener is ListenerStandalone or ListenerCompass.
 	Middleware func(listener string, next http.Handler) http.Handler
+	// Metrics records requests, target calls and token fetches per registered route;
+	// nil records nothing. Label values come from the route table, never from a path.
+	Metrics *telemetry.GatewayMetrics
+	// Tracing serves each request in a span and sends trace context to targets, token
+	// and CSRF endpoints. Nil or disabled installs nothing: the handlers and transports
+	// are then exactly those without tracing.
+	Tracing *telemetry.Tracing
 }
 
 // DefaultConfig returns the defaults of the command-line flags.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
 )
 
@@ -29,7 +30,7 @@ type csrfSource struct {
 
 // newCSRFSource builds the CSRF source of an entry. auth returns the Authorization
 // header to send (nil for none); rt carries TLS settings and the client certificate.
-func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Context) (authHeader, error), cfg *Config, now func() time.Time) (*csrfSource, error) {
+func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Context, *binding) (authHeader, error), cfg *Config, now func() time.Time) (*csrfSource, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("csrfInfo.tokenEndpointURL is not an absolute http(s) URL")
@@ -38,8 +39,9 @@ func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Contex
 	clean.RawQuery = ""
 	s := &csrfSource{url: clean.String()}
 	ttl := cfg.CSRFTokenTTL
-	s.cache = newCached(cfg.ProxyTimeout, now, func(ctx context.Context) (*csrfToken, time.Time, error) {
-		tok, err := fetchCSRF(ctx, u, rt, auth)
+	obs := fetchObserver{kind: telemetry.FetchCSRF, span: telemetry.SpanCSRFFetch, tracing: cfg.Tracing}
+	s.cache = newCached(cfg.ProxyTimeout, now, obs, func(ctx context.Context, from *binding) (*csrfToken, time.Time, error) {
+		tok, err := fetchCSRF(ctx, u, rt, auth, from)
 		if err != nil {
 			return nil, time.Time{}, &fetchError{what: "CSRF token", url: s.url, err: err}
 		}
@@ -48,7 +50,7 @@ func newCSRFSource(rawURL string, rt http.RoundTripper, auth func(context.Contex
 	return s, nil
 }
 
-func fetchCSRF(ctx context.Context, u *url.URL, rt http.RoundTripper, auth func(context.Context) (authHeader, error)) (*csrfToken, error) {
+func fetchCSRF(ctx context.Context, u *url.URL, rt http.RoundTripper, auth func(context.Context, *binding) (authHeader, error), from *binding) (*csrfToken, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
@@ -57,7 +59,7 @@ func fetchCSRF(ctx context.Context, u *url.URL, rt http.RoundTripper, auth func(
 	req.Header.Set("Accept", "*/*")
 	req.Header.Set("Cache-Control", "no-cache")
 	if auth != nil {
-		h, err := auth(ctx)
+		h, err := auth(ctx, from)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -140,24 +139,6 @@ func (e *env) sync(t testing.TB) {
 		require.True(t, time.Now().Before(deadline), "store writes did not reach the gateway's route table")
 		time.Sleep(time.Millisecond) // poll interval
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the log handler).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // do sends a request through the standalone listener.

@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/appconnector/appconnector/adapters/telemetry"
 )
 
 // cached is a value fetched from a remote endpoint (an OAuth or CSRF token) and reused
@@ -13,9 +16,10 @@ import (
 // any request, bounded by its own timeout, so a caller that gives up does not fail the
 // others. Reads of a current value take no lock.
 type cached[T any] struct {
-	fetch   func(ctx context.Context) (T, time.Time, error)
+	fetch   func(ctx context.Context, from *binding) (T, time.Time, error)
 	timeout time.Duration
 	now     func() time.Time
+	obs     fetchObserver
 
 	cur atomic.Pointer[entry[T]]
 
@@ -36,13 +40,23 @@ type flight[T any] struct {
 	err  error
 }
 
-func newCached[T any](timeout time.Duration, now func() time.Time, fetch func(ctx context.Context) (T, time.Time, error)) *cached[T] {
-	return &cached[T]{fetch: fetch, timeout: timeout, now: now}
+// fetchObserver says how a fetch is recorded: its metric kind, and its span name on
+// tracing (nil: no spans).
+type fetchObserver struct {
+	kind    telemetry.FetchKind
+	span    string
+	tracing *telemetry.Tracing
+}
+
+func newCached[T any](timeout time.Duration, now func() time.Time, obs fetchObserver, fetch func(ctx context.Context, from *binding) (T, time.Time, error)) *cached[T] {
+	return &cached[T]{fetch: fetch, timeout: timeout, now: now, obs: obs}
 }
 
 // get returns the current value and its generation, fetching it if there is none or it
-// is due for refresh.
-func (c *cached[T]) get(ctx context.Context) (T, uint64, error) {
+// is due for refresh. A fetch is counted on the route of from, the binding of the
+// request that started it (a token can be shared by several routes; nil: no route),
+// and traced as a child of ctx's span.
+func (c *cached[T]) get(ctx context.Context, from *binding) (T, uint64, error) {
 	if e := c.cur.Load(); e != nil && c.now().Before(e.refreshAt) {
 		return e.val, e.gen, nil
 	}
@@ -55,7 +69,7 @@ func (c *cached[T]) get(ctx context.Context) (T, uint64, error) {
 	if f == nil {
 		f = &flight[T]{done: make(chan struct{})}
 		c.call = f
-		go c.run(f)
+		go c.run(f, c.obs.tracing.Detach(ctx), from)
 	}
 	c.mu.Unlock()
 	select {
@@ -71,10 +85,19 @@ func (c *cached[T]) get(ctx context.Context) (T, uint64, error) {
 	}
 }
 
-func (c *cached[T]) run(f *flight[T]) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+func (c *cached[T]) run(f *flight[T], parent context.Context, from *binding) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
-	val, refreshAt, err := c.fetch(ctx)
+	var app, service string
+	var rm *telemetry.RouteMetrics
+	if from != nil {
+		app, service, rm = from.app, from.service, from.metrics
+	}
+	ctx, span := c.obs.tracing.Start(ctx, c.obs.span, app, service)
+	start := time.Now()
+	val, refreshAt, err := c.fetch(ctx, from)
+	rm.Fetch(c.obs.kind, fetchOutcome(err), time.Since(start))
+	span.End(err)
 	c.mu.Lock()
 	if err == nil {
 		c.gen++
@@ -96,4 +119,13 @@ func (c *cached[T]) invalidate(gen uint64) {
 		c.cur.Store(nil)
 	}
 	c.mu.Unlock()
+}
+
+// fetchOutcome is the metric outcome of a fetch's error.
+func fetchOutcome(err error) telemetry.FetchOutcome {
+	var se *statusError
+	if errors.As(err, &se) {
+		return telemetry.FetchStatus
+	}
+	return telemetry.ClassifyFetch(err)
 }

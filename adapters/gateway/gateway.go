@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	appgw "github.com/appconnector/appconnector/app/gateway"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
 	"github.com/appconnector/appconnector/ports"
@@ -36,12 +37,16 @@ func New(cfg Config, apps ports.ApplicationRepository, secrets ports.SecretStore
 	g.res = newResources(&g.cfg, logger)
 	g.routes = appgw.NewRoutes(apps, secrets, g.res, logger)
 	proxy := newReverseProxy(&g.cfg, logger)
+	// With tracing off Transport and Middleware return what they are given.
+	proxy.Transport = cfg.Tracing.Transport(proxy.Transport, telemetry.SpanUpstream)
 	level := slog.LevelDebug
 	if cfg.AccessLog {
 		level = slog.LevelInfo
 	}
 	mk := func(m dgw.Mode, name string) http.Handler {
-		var h http.Handler = &handler{mode: m, routes: g.routes, proxy: proxy, cfg: &g.cfg, logger: logger, logLevel: level}
+		var h http.Handler = &handler{mode: m, routes: g.routes, proxy: proxy, cfg: &g.cfg, logger: logger, logLevel: level,
+			metrics: cfg.Metrics, traced: cfg.Tracing.Enabled()}
+		h = cfg.Tracing.Middleware(h, telemetry.SpanGatewayRequest)
 		if cfg.Middleware != nil {
 			h = cfg.Middleware(name, h)
 		}

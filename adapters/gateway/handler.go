@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/appconnector/appconnector/adapters/httperr"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	appgw "github.com/appconnector/appconnector/app/gateway"
 	"github.com/appconnector/appconnector/domain/application"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
@@ -26,6 +27,9 @@ type handler struct {
 	logger *slog.Logger
 	// logLevel is the request log's level: debug, or info with Config.AccessLog.
 	logLevel slog.Level
+	// metrics is nil with metrics off; traced is set when spans are recorded.
+	metrics *telemetry.GatewayMetrics
+	traced  bool
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -33,9 +37,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Checked once: the request log costs nothing on the hot path when it is off.
 	logged := h.logger.Enabled(r.Context(), h.logLevel)
 	var start time.Time
-	if logged {
+	if logged || h.metrics != nil {
 		start = time.Now()
 	}
+	h.metrics.RequestStarted()
 	defer h.finish(r, st, logged, start)
 	h.serve(w, r, st)
 	st.done = true
@@ -50,6 +55,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 	}
 	p, err := dgw.ParsePath(escaped, h.mode)
 	if err != nil {
+		h.metrics.Unrouted(telemetry.UnroutedBadPath)
 		h.fail(w, st, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -60,11 +66,17 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 		return
 	}
 	if ep.Err != nil {
+		// The entry is registered but cannot be served until its Secret is fixed: it
+		// has no route handle, since only usable entries are bound.
+		h.metrics.Unrouted(telemetry.UnroutedNotReady)
 		h.logger.Warn("api entry unusable", "app", p.App, "service", ep.ServiceDisplayName, "error", ep.Err)
 		h.fail(w, st, http.StatusInternalServerError, ep.Err.Error())
 		return
 	}
 	st.ep, st.b = ep, ep.Runtime.(*binding)
+	if h.traced {
+		telemetry.SetRoute(r.Context(), st.b.app, st.b.service)
+	}
 	if st.urlPath, st.rawPath, err = ep.Target.Path(p.Rest, ep.EncodeURL); err != nil {
 		h.fail(w, st, http.StatusBadRequest, err.Error())
 		return
@@ -92,6 +104,16 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 func (h *handler) finish(r *http.Request, st *reqState, logged bool, start time.Time) {
 	if st.up != nil {
 		st.up.detach()
+	}
+	if h.metrics != nil {
+		h.metrics.RequestDone()
+		if st.b != nil && st.b.metrics != nil {
+			end := st.headersAt
+			if end.IsZero() {
+				end = time.Now()
+			}
+			st.b.metrics.ObserveRequest(telemetry.MethodOf(r.Method), st.status, end.Sub(start))
+		}
 	}
 	if st.resp.started {
 		// The server flushes what is still buffered after the handler returns; that last
@@ -169,12 +191,16 @@ func (h *handler) lookupError(w http.ResponseWriter, st *reqState, err error) {
 	var amb *application.AmbiguousRouteError
 	switch {
 	case errors.Is(err, appgw.ErrNotReady):
+		h.metrics.Unrouted(telemetry.UnroutedNotReady)
 		h.fail(w, st, http.StatusServiceUnavailable, err.Error())
 	case errors.As(err, &amb):
+		h.metrics.Unrouted(telemetry.UnroutedAmbiguous)
 		h.fail(w, st, http.StatusBadRequest, err.Error())
 	case errors.Is(err, application.ErrNotFound):
+		h.metrics.Unrouted(telemetry.UnroutedNotFound)
 		h.fail(w, st, http.StatusNotFound, err.Error())
 	default:
+		h.metrics.Unrouted(telemetry.UnroutedNotFound)
 		h.fail(w, st, http.StatusInternalServerError, err.Error())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/domain/credential"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
 )
@@ -58,7 +59,8 @@ func newTokenSource(o *credential.OAuth, mtls bool, client *http.Client, cfg *Co
 	clean.RawQuery = ""
 	ts := &tokenSource{url: clean.String()}
 	noExpiry := cfg.TokenTTLWithoutExpiry
-	ts.cache = newCached(cfg.ProxyTimeout, now, func(ctx context.Context) (authHeader, time.Time, error) {
+	obs := fetchObserver{kind: telemetry.FetchOAuth, span: telemetry.SpanTokenFetch, tracing: cfg.Tracing}
+	ts.cache = newCached(cfg.ProxyTimeout, now, obs, func(ctx context.Context, _ *binding) (authHeader, time.Time, error) {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
 		tok, err := conf.Token(ctx)
 		if err != nil {

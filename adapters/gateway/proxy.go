@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/appconnector/appconnector/adapters/httperr"
 	dgw "github.com/appconnector/appconnector/domain/gateway"
@@ -146,5 +147,8 @@ func modifyResponse(resp *http.Response) error {
 		resp.Status = "502 Bad Gateway"
 	}
 	st.status = resp.StatusCode
+	if st.b.metrics != nil {
+		st.headersAt = time.Now()
+	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	appgw "github.com/appconnector/appconnector/app/gateway"
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/credential"
@@ -28,6 +29,11 @@ type binding struct {
 	csrf   *csrfSource
 	// retry is true when a 401/403 can be cured by fetching something again.
 	retry bool
+	// app and service are the route's names as registered (service normalised): the
+	// metric labels and span attributes, so nothing of a request path becomes one.
+	app, service string
+	// metrics is the route's handle, nil with metrics off.
+	metrics *telemetry.RouteMetrics
 
 	keys bindingKeys
 }
@@ -75,6 +81,8 @@ type resources struct {
 	transports map[transportKey]*counted[*http.Transport]
 	tokens     map[tokenKey]*counted[*tokenSource]
 	csrfs      map[csrfKey]*counted[*csrfSource]
+	// bound counts the endpoints bound and not yet unbound: the routes gauge.
+	bound int
 }
 
 var _ appgw.Binder = (*resources)(nil)
@@ -148,7 +156,11 @@ func (r *resources) Bind(ep *appgw.Endpoint) error {
 		}
 	}
 	b.retry = b.tokens != nil || b.csrf != nil
+	b.app, b.service = ep.Key.App, application.NormalizeName(ep.ServiceDisplayName)
+	b.metrics = r.cfg.Metrics.Route(b.app, b.service)
 	ep.Runtime = b
+	r.bound++
+	r.gauges()
 	return nil
 }
 
@@ -156,10 +168,20 @@ func (r *resources) Bind(ep *appgw.Endpoint) error {
 func (r *resources) Unbind(ep *appgw.Endpoint) {
 	if b, ok := ep.Runtime.(*binding); ok {
 		r.release(b)
+		r.bound--
+		r.gauges()
 	}
 }
 
+// gauges publishes the number of routes and of upstream connection pools (the shared
+// target transports and each token client's own).
+func (r *resources) gauges() {
+	r.cfg.Metrics.SetRoutes(r.bound)
+	r.cfg.Metrics.SetTransports(len(r.transports) + len(r.tokens))
+}
+
 func (r *resources) release(b *binding) {
+	b.metrics.Release()
 	r.releaseTransport(b.keys.plain)
 	// Without a client certificate the target transport is the plain one, taken once.
 	if b.keys.target != b.keys.plain {
@@ -256,7 +278,7 @@ func (r *resources) tokenSource(ep *appgw.Endpoint, cert *tls.Certificate) (*tok
 	}
 	tr := r.newTransport(ep.SkipVerify, tcert)
 	tr.MaxIdleConnsPerHost = 2 // token calls are rare
-	ts, err := newTokenSource(c.OAuth, mtls, &http.Client{Transport: tr}, r.cfg, r.now)
+	ts, err := newTokenSource(c.OAuth, mtls, &http.Client{Transport: r.cfg.Tracing.Transport(tr, "")}, r.cfg, r.now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -293,19 +315,19 @@ func (r *resources) csrfSource(ep *appgw.Endpoint, b *binding) (*csrfSource, *cs
 		ct.refs++
 		return ct.v, &key, nil
 	}
-	var auth func(context.Context) (authHeader, error)
+	var auth func(context.Context, *binding) (authHeader, error)
 	switch {
 	case b.basic != nil:
 		basic := b.basic
-		auth = func(context.Context) (authHeader, error) { return basic, nil }
+		auth = func(context.Context, *binding) (authHeader, error) { return basic, nil }
 	case b.tokens != nil:
 		ts := b.tokens
-		auth = func(ctx context.Context) (authHeader, error) {
-			h, _, err := ts.cache.get(ctx)
+		auth = func(ctx context.Context, from *binding) (authHeader, error) {
+			h, _, err := ts.cache.get(ctx, from)
 			return h, err
 		}
 	}
-	cs, err := newCSRFSource(c.CSRFTokenURL, b.target, auth, r.cfg, r.now)
+	cs, err := newCSRFSource(c.CSRFTokenURL, r.cfg.Tracing.Transport(b.target, ""), auth, r.cfg, r.now)
 	if err != nil {
 		return nil, nil, err
 	}

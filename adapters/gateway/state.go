@@ -32,6 +32,9 @@ type reqState struct {
 
 	// status is the answer's status code for the request log (0: none was sent).
 	status int
+	// headersAt is when the target's response headers were about to go to the caller,
+	// the end of the request duration metric; zero for the gateway's own answers.
+	headersAt time.Time
 	// done is set when the handler returns normally; a panic (the proxy aborts a
 	// response whose body failed) leaves it false.
 	done   bool

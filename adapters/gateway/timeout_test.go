@@ -19,6 +19,7 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/memory"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
 // closedWithin reads c until EOF or an error and reports whether the peer closed the
@@ -189,7 +190,7 @@ func TestSlowClientUpload(t *testing.T) {
 }
 
 // logRecords collects JSON log records.
-type logRecords struct{ buf syncBuffer }
+type logRecords struct{ buf testutil.SyncBuffer }
 
 func (l *logRecords) requests(t *testing.T) []map[string]any {
 	var out []map[string]any

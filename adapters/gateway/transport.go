@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/appconnector/appconnector/adapters/telemetry"
 )
 
 // authTransport injects credentials and the CSRF token into the outgoing request and
@@ -27,10 +31,19 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if st.accessToken != nil {
 		rt = b.plain
 	}
+	rm := b.metrics
+	var start time.Time
+	if rm != nil {
+		start = time.Now()
+	}
 	resp, err := rt.RoundTrip(req)
 	if err != nil || !t.shouldRetry(resp, st) {
+		if rm != nil {
+			observeUpstream(rm, req, st, resp, err, start)
+		}
 		return resp, err
 	}
+	rm.AuthRetry(resp.StatusCode)
 	// A rejected token or CSRF token: drop exactly the values used, fetch new ones and
 	// send once more. The caller's own Authorization (Access-Token) is kept.
 	drain(resp.Body, t.cfg.ProxyTimeout)
@@ -50,7 +63,25 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if _, _, err := t.authorize(retry, st); err != nil {
 		return nil, err
 	}
-	return rt.RoundTrip(retry)
+	resp, err = rt.RoundTrip(retry)
+	if rm != nil {
+		observeUpstream(rm, retry, st, resp, err, start)
+	}
+	return resp, err
+}
+
+// observeUpstream records the target's answer, or why there was none. A call the
+// caller abandoned, or whose request body the caller stopped sending, is not the
+// target's failure and is not counted as one.
+func observeUpstream(rm *telemetry.RouteMetrics, req *http.Request, st *reqState, resp *http.Response, err error, start time.Time) {
+	if err == nil {
+		rm.ObserveUpstream(resp.StatusCode, time.Since(start))
+		return
+	}
+	if req.Context().Err() != nil && errors.Is(err, context.Canceled) || st.up != nil && st.up.stalled.Load() {
+		return
+	}
+	rm.TargetError(telemetry.ClassifyTargetError(err))
 }
 
 // shouldRetry: a 401/403 is retried only when the entry has a token or CSRF token that
@@ -78,7 +109,7 @@ func (t *authTransport) authorize(req *http.Request, st *reqState) (tokGen, csrf
 		h["Authorization"] = b.basic
 	case b.tokens != nil:
 		var v authHeader
-		v, tokGen, err = b.tokens.cache.get(req.Context())
+		v, tokGen, err = b.tokens.cache.get(req.Context(), b)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -86,7 +117,7 @@ func (t *authTransport) authorize(req *http.Request, st *reqState) (tokGen, csrf
 	}
 	if b.csrf != nil {
 		var tok *csrfToken
-		tok, csrfGen, err = b.csrf.cache.get(req.Context())
+		tok, csrfGen, err = b.csrf.cache.get(req.Context(), b)
 		if err != nil {
 			return 0, 0, err
 		}

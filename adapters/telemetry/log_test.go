@@ -1,13 +1,12 @@
 package telemetry_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,31 +14,20 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/appconnector/appconnector/adapters/telemetry"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
-// syncBuffer is a log sink shared between the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+// logLines decodes the JSON records written to buf, which the server goroutine shares
+// with the test.
+func logLines(t *testing.T, buf *testutil.SyncBuffer) []map[string]any {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte("\n")) {
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if len(line) == 0 {
 			continue
 		}
 		var m map[string]any
-		require.NoError(t, json.Unmarshal(line, &m))
+		require.NoError(t, json.Unmarshal([]byte(line), &m))
 		out = append(out, m)
 	}
 	return out
@@ -48,7 +36,7 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 func TestRequestLogsCarryTraceID(t *testing.T) {
 	rcv := newOTLPReceiver(t)
 	tr := newTracing(t, telemetry.TracingConfig{Endpoint: rcv.URL})
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(&buf, nil))).With("component", "gateway")
 
 	srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +53,7 @@ func TestRequestLogsCarryTraceID(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 
-	lines := buf.lines(t)
+	lines := logLines(t, &buf)
 	require.Len(t, lines, 2)
 	assert.Equal(t, traceID, lines[0]["trace_id"])
 	assert.Regexp(t, `^[0-9a-f]{16}$`, lines[0]["span_id"])
@@ -75,7 +63,7 @@ func TestRequestLogsCarryTraceID(t *testing.T) {
 }
 
 func TestLogHandlerWithoutSpanAddsNothing(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	h := telemetry.NewLogHandler(slog.NewJSONHandler(&buf, nil))
 	assert.Same(t, h, telemetry.NewLogHandler(h), "wrapping twice adds ids once")
 	logger := slog.New(h).WithGroup("g")
@@ -85,7 +73,7 @@ func TestLogHandlerWithoutSpanAddsNothing(t *testing.T) {
 	})
 	logger.InfoContext(trace.ContextWithSpanContext(context.Background(), sc), "with", "k", "v")
 	logger.InfoContext(context.Background(), "without", "k", "v")
-	lines := buf.lines(t)
+	lines := logLines(t, &buf)
 	require.Len(t, lines, 2)
 	assert.Equal(t, map[string]any{"k": "v", "trace_id": "01000000000000000000000000000000", "span_id": "0200000000000000"}, lines[0]["g"])
 	assert.Equal(t, map[string]any{"k": "v"}, lines[1]["g"])

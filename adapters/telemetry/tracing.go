@@ -242,6 +242,17 @@ func (t *Tracing) Start(ctx context.Context, name, app, service string) (context
 	return ctx, Span{s}
 }
 
+// Detach returns a context for work that outlives the request of ctx (a token fetch
+// shared by every request waiting for it): no deadline, cancellation or values of
+// ctx, only its span, so spans started from it join the request's trace. With
+// tracing off it is context.Background().
+func (t *Tracing) Detach(ctx context.Context) context.Context {
+	if !t.Enabled() {
+		return context.Background()
+	}
+	return trace.ContextWithSpan(context.Background(), trace.SpanFromContext(ctx))
+}
+
 // SetRoute puts the Application and service on the span in ctx, once the gateway has
 // resolved the route. It costs a context lookup when nothing records.
 func SetRoute(ctx context.Context, app, service string) {

@@ -1,0 +1,438 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/appconnector/appconnector/adapters/gateway"
+	"github.com/appconnector/appconnector/adapters/telemetry"
+	"github.com/appconnector/appconnector/domain/application"
+)
+
+func newTelemetry(t testing.TB) *telemetry.Telemetry {
+	t.Helper()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	return tel
+}
+
+// metricsScrape fetches /metrics from tel.Handler on a loopback listener and parses it
+// with the Prometheus text parser.
+func metricsScrape(t *testing.T, tel *telemetry.Telemetry) map[string]*dto.MetricFamily {
+	t.Helper()
+	srv := httptest.NewServer(tel.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	return mfs
+}
+
+// series finds the sample of name whose labels are exactly want; nil if there is none.
+func series(mfs map[string]*dto.MetricFamily, name string, want map[string]string) *dto.Metric {
+	mf := mfs[name]
+	if mf == nil {
+		return nil
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		if len(m.GetLabel()) != len(want) {
+			continue
+		}
+		for _, l := range m.GetLabel() {
+			if v, ok := want[l.GetName()]; !ok || v != l.GetValue() {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+func counterOf(t *testing.T, mfs map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	m := series(mfs, name, labelMap(labels))
+	require.NotNil(t, m, "no series %s%v", name, labels)
+	return m.GetCounter().GetValue()
+}
+
+func histogramCount(t *testing.T, mfs map[string]*dto.MetricFamily, name string, labels ...string) uint64 {
+	t.Helper()
+	m := series(mfs, name, labelMap(labels))
+	require.NotNil(t, m, "no series %s%v", name, labels)
+	return m.GetHistogram().GetSampleCount()
+}
+
+func gaugeOf(t *testing.T, mfs map[string]*dto.MetricFamily, name string) float64 {
+	t.Helper()
+	m := series(mfs, name, map[string]string{})
+	require.NotNil(t, m, "no series %s", name)
+	return m.GetGauge().GetValue()
+}
+
+func labelMap(kv []string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func drainClose(t *testing.T, resp *http.Response) int {
+	t.Helper()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestMetricsAfterRequests drives successes, a 5xx target, an unreachable and a slow
+// target, a failing token endpoint, a 401 retried with a fresh token, a CSRF fetch and
+// requests that match no route through the gateway, then scrapes /metrics and finds the
+// exact counts under the registered application and service names.
+func TestMetricsAfterRequests(t *testing.T) {
+	tel := newTelemetry(t)
+	e := newEnv(t, func(c *gateway.Config) {
+		c.Metrics = tel.Gateway
+		c.ProxyTimeout = time.Second
+	})
+	const svc = "orders-api" // "Orders API", normalised
+
+	ok := newEcho(t)
+	e.put(t, app("shop", ok.URL, nil))
+
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(broken.Close)
+	e.put(t, app("broken", broken.URL, nil))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	e.put(t, app("down", refused, nil))
+
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(slow.Close)
+	e.put(t, app("slow", slow.URL, nil))
+
+	badTokens := httptest.NewServer(&tokenServer{status: http.StatusUnauthorized})
+	t.Cleanup(badTokens.Close)
+	oauthSecret(e, t, "bad-oauth")
+	e.put(t, app("oauthbad", ok.URL, &application.Credentials{Type: application.CredentialOAuth, SecretName: "bad-oauth", AuthenticationURL: badTokens.URL + "/token"}))
+
+	tokens := httptest.NewServer(&tokenServer{expiresIn: 3600})
+	t.Cleanup(tokens.Close)
+	var calls atomic.Int32
+	rejectFirst := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		echoHandler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(rejectFirst.Close)
+	oauthSecret(e, t, "good-oauth")
+	e.put(t, app("retry", rejectFirst.URL, &application.Credentials{Type: application.CredentialOAuth, SecretName: "good-oauth", AuthenticationURL: tokens.URL + "/token"}))
+
+	ct := &csrfTarget{}
+	csrfUp := httptestServer(ct)
+	t.Cleanup(csrfUp.Close)
+	e.putSecret(t, "csrf-basic", map[string]string{"username": "u", "password": "p"})
+	e.put(t, app("csrf", csrfUp.URL+"/api", &application.Credentials{Type: application.CredentialBasic, SecretName: "csrf-basic",
+		CSRFInfo: &application.CSRFInfo{TokenEndpointURL: csrfUp.URL + "/csrf"}}))
+
+	for range 3 {
+		require.Equal(t, http.StatusOK, drainClose(t, e.do(t, "GET", "/shop/orders-api/items?x=1", nil)))
+	}
+	require.Equal(t, http.StatusOK, drainClose(t, e.do(t, "POST", "/shop/orders-api/items", strings.NewReader("{}"))))
+	require.Equal(t, http.StatusOK, drainClose(t, e.do(t, "BREW", "/shop/orders-api/pot", nil)))
+	for range 2 {
+		require.Equal(t, http.StatusBadGateway, drainClose(t, e.do(t, "GET", "/broken/orders-api/x", nil)))
+		require.Equal(t, http.StatusBadGateway, drainClose(t, e.do(t, "GET", "/oauthbad/orders-api/x", nil)))
+		require.Equal(t, http.StatusOK, drainClose(t, e.do(t, "GET", "/csrf/orders-api/x", nil)))
+	}
+	require.Equal(t, http.StatusBadGateway, drainClose(t, e.do(t, "GET", "/down/orders-api/x", nil)))
+	require.Equal(t, http.StatusGatewayTimeout, drainClose(t, e.do(t, "GET", "/slow/orders-api/x", nil)))
+	require.Equal(t, http.StatusOK, drainClose(t, e.do(t, "GET", "/retry/orders-api/x", nil)))
+	require.Equal(t, http.StatusBadRequest, drainClose(t, e.do(t, "GET", "/only-one-segment", nil)))
+	require.Equal(t, http.StatusNotFound, drainClose(t, e.do(t, "GET", "/nobody/orders-api/x", nil)))
+	require.Equal(t, http.StatusNotFound, drainClose(t, e.do(t, "GET", "/shop/no-such-service/x", nil)))
+
+	mfs := metricsScrape(t, tel)
+	const (
+		requests = "appconnector_gateway_requests_total"
+		duration = "appconnector_gateway_request_duration_seconds"
+		upstream = "appconnector_gateway_upstream_responses_total"
+		upDur    = "appconnector_gateway_upstream_duration_seconds"
+	)
+	assert.Equal(t, 3.0, counterOf(t, mfs, requests, "application", "shop", "service", svc, "method", "GET", "code", "2xx"))
+	assert.Equal(t, 1.0, counterOf(t, mfs, requests, "application", "shop", "service", svc, "method", "POST", "code", "2xx"))
+	assert.Equal(t, 1.0, counterOf(t, mfs, requests, "application", "shop", "service", svc, "method", "OTHER", "code", "2xx"))
+	assert.Equal(t, uint64(5), histogramCount(t, mfs, duration, "application", "shop", "service", svc))
+	assert.Equal(t, 5.0, counterOf(t, mfs, upstream, "application", "shop", "service", svc, "code", "2xx"))
+	assert.Equal(t, uint64(5), histogramCount(t, mfs, upDur, "application", "shop", "service", svc))
+
+	// The caller gets 502; the target's own answer was a 5xx.
+	assert.Equal(t, 2.0, counterOf(t, mfs, requests, "application", "broken", "service", svc, "method", "GET", "code", "5xx"))
+	assert.Equal(t, 2.0, counterOf(t, mfs, upstream, "application", "broken", "service", svc, "code", "5xx"))
+
+	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_target_errors_total", "application", "down", "service", svc, "kind", "connection_refused"))
+	assert.Equal(t, 1.0, counterOf(t, mfs, requests, "application", "down", "service", svc, "method", "GET", "code", "5xx"))
+	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_target_errors_total", "application", "slow", "service", svc, "kind", "timeout"))
+	assert.Nil(t, series(mfs, upstream, map[string]string{"application": "down", "service": svc, "code": "5xx"}), "no response, no upstream response")
+
+	// A failed token fetch is not cached: each request tries again, and the target is never called.
+	assert.Equal(t, 2.0, counterOf(t, mfs, "appconnector_gateway_token_fetches_total", "application", "oauthbad", "service", svc, "kind", "oauth", "outcome", "bad_status"))
+	assert.Equal(t, uint64(2), histogramCount(t, mfs, "appconnector_gateway_token_fetch_duration_seconds", "application", "oauthbad", "service", svc, "kind", "oauth"))
+	assert.Zero(t, histogramCount(t, mfs, upDur, "application", "oauthbad", "service", svc))
+
+	// 401, token dropped, fetched again, sent again: two fetches, one retry, one answer.
+	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_auth_retries_total", "application", "retry", "service", svc, "code", "401"))
+	assert.Equal(t, 2.0, counterOf(t, mfs, "appconnector_gateway_token_fetches_total", "application", "retry", "service", svc, "kind", "oauth", "outcome", "ok"))
+	assert.Equal(t, 1.0, counterOf(t, mfs, upstream, "application", "retry", "service", svc, "code", "2xx"))
+
+	// The CSRF token is fetched once and reused.
+	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_token_fetches_total", "application", "csrf", "service", svc, "kind", "csrf", "outcome", "ok"))
+	assert.Equal(t, int32(1), ct.fetches.Load())
+
+	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_unrouted_requests_total", "reason", "bad_path"))
+	assert.Equal(t, 2.0, counterOf(t, mfs, "appconnector_gateway_unrouted_requests_total", "reason", "not_found"))
+	assert.Equal(t, 0.0, gaugeOf(t, mfs, "appconnector_gateway_in_flight_requests"))
+	// shop, broken, down, slow, oauthbad, retry, csrf and the test's zz-sync barrier.
+	assert.Equal(t, 8.0, gaugeOf(t, mfs, "appconnector_gateway_routes"))
+	// One shared pool for every target without a client certificate, one per token client.
+	assert.Equal(t, 3.0, gaugeOf(t, mfs, "appconnector_gateway_cached_transports"))
+
+	registered := map[string]bool{"shop": true, "broken": true, "down": true, "slow": true, "oauthbad": true, "retry": true, "csrf": true, "zz-sync": true}
+	for name, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "application":
+					assert.True(t, registered[l.GetValue()], "%s has application %q", name, l.GetValue())
+				case "service":
+					assert.Equal(t, svc, l.GetValue(), name)
+				}
+			}
+		}
+	}
+
+	// Removing an Application removes its series.
+	err = e.apps.Delete(context.Background(), "broken")
+	require.NoError(t, err)
+	e.sync(t)
+	mfs = metricsScrape(t, tel)
+	assert.Nil(t, series(mfs, requests, map[string]string{"application": "broken", "service": svc, "method": "GET", "code": "5xx"}))
+	assert.Equal(t, 7.0, gaugeOf(t, mfs, "appconnector_gateway_routes"))
+}
+
+// otlpReceiver is an OTLP/HTTP trace receiver on loopback keeping the spans it gets.
+type otlpReceiver struct {
+	*httptest.Server
+	mu    sync.Mutex
+	spans []*tracepb.Span
+}
+
+func newOTLPReceiver(t testing.TB) *otlpReceiver {
+	rcv := &otlpReceiver{}
+	rcv.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(body, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rcv.mu.Lock()
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				rcv.spans = append(rcv.spans, ss.GetSpans()...)
+			}
+		}
+		rcv.mu.Unlock()
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(rcv.Close)
+	return rcv
+}
+
+// trace returns the spans of one trace once every name in want is among them.
+func (rcv *otlpReceiver) trace(t *testing.T, traceID string, want ...string) map[string]*tracepb.Span {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := map[string]*tracepb.Span{}
+		rcv.mu.Lock()
+		for _, s := range rcv.spans {
+			if hex.EncodeToString(s.GetTraceId()) == traceID {
+				got[s.GetName()] = s
+			}
+		}
+		rcv.mu.Unlock()
+		missing := false
+		for _, n := range want {
+			missing = missing || got[n] == nil
+		}
+		if !missing {
+			return got
+		}
+		require.True(t, time.Now().Before(deadline), "trace %s has spans %v, want %v", traceID, keys(got), want)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func spanAttrs(s *tracepb.Span) map[string]string {
+	m := map[string]string{}
+	for _, kv := range s.GetAttributes() {
+		if v := kv.GetValue().GetStringValue(); v != "" {
+			m[kv.GetKey()] = v
+		} else {
+			m[kv.GetKey()] = kv.GetValue().String()
+		}
+	}
+	return m
+}
+
+// traceparentRecorder records the traceparent each request brings, then hands over.
+type traceparentRecorder struct {
+	mu   sync.Mutex
+	seen []string
+	next http.Handler
+}
+
+func (rec *traceparentRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.mu.Lock()
+	rec.seen = append(rec.seen, r.Header.Get("Traceparent"))
+	rec.mu.Unlock()
+	rec.next.ServeHTTP(w, r)
+}
+
+// first is the traceparent of the first request: the CSRF fetch comes before the call.
+func (rec *traceparentRecorder) first() string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) == 0 {
+		return ""
+	}
+	return rec.seen[0]
+}
+
+func (rec *traceparentRecorder) last() string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) == 0 {
+		return ""
+	}
+	return rec.seen[len(rec.seen)-1]
+}
+
+const (
+	clientTraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	clientSpanID  = "00f067aa0ba902b7"
+	clientParent  = "00-" + clientTraceID + "-" + clientSpanID + "-01"
+)
+
+// TestTraceparentReachesTarget: with tracing on, the caller's trace continues through
+// the gateway's spans (request, token fetch, CSRF fetch, upstream call) to the target,
+// the token and the CSRF endpoint, and an OTLP receiver on loopback gets those spans
+// with the registered names and no credential.
+func TestTraceparentReachesTarget(t *testing.T) {
+	rcv := newOTLPReceiver(t)
+	tr, err := telemetry.NewTracing(context.Background(), telemetry.TracingConfig{Endpoint: rcv.URL, Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	require.True(t, tr.Enabled())
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	e := newEnv(t, func(c *gateway.Config) { c.Tracing = tr })
+
+	target := &traceparentRecorder{next: &csrfTarget{}}
+	up := httptestServer(target)
+	t.Cleanup(up.Close)
+	tokens := &traceparentRecorder{next: &tokenServer{expiresIn: 3600}}
+	tok := httptest.NewServer(tokens)
+	t.Cleanup(tok.Close)
+	oauthSecret(e, t, "shop-oauth")
+	e.put(t, app("shop", up.URL+"/api", &application.Credentials{Type: application.CredentialOAuth, SecretName: "shop-oauth",
+		AuthenticationURL: tok.URL + "/token", CSRFInfo: &application.CSRFInfo{TokenEndpointURL: up.URL + "/csrf"}}))
+
+	got := readEcho(t, e.do(t, "GET", "/shop/orders-api/items?top=1", nil, "Traceparent", clientParent))
+	sent := got.Header.Get("Traceparent")
+	require.NotEmpty(t, sent)
+	parts := strings.Split(sent, "-")
+	require.Len(t, parts, 4)
+	assert.Equal(t, clientTraceID, parts[1], "the target continues the caller's trace")
+	assert.NotEqual(t, clientSpanID, parts[2], "the target's parent is the gateway's span")
+	assert.Contains(t, tokens.last(), clientTraceID, "the token endpoint continues the caller's trace")
+	assert.Contains(t, target.first(), clientTraceID, "the CSRF endpoint continues the caller's trace")
+
+	require.NoError(t, tr.ForceFlush(context.Background()))
+	spans := rcv.trace(t, clientTraceID, telemetry.SpanGatewayRequest, telemetry.SpanUpstream, telemetry.SpanTokenFetch, telemetry.SpanCSRFFetch)
+	req, upSpan := spans[telemetry.SpanGatewayRequest], spans[telemetry.SpanUpstream]
+	assert.Equal(t, clientSpanID, hex.EncodeToString(req.GetParentSpanId()))
+	assert.Equal(t, hex.EncodeToString(req.GetSpanId()), hex.EncodeToString(upSpan.GetParentSpanId()))
+	assert.Equal(t, parts[2], hex.EncodeToString(upSpan.GetSpanId()), "the target's parent is the upstream span")
+	assert.Equal(t, tracepb.Span_SPAN_KIND_SERVER, req.GetKind())
+	assert.Equal(t, tracepb.Span_SPAN_KIND_CLIENT, upSpan.GetKind())
+	for _, name := range []string{telemetry.SpanGatewayRequest, telemetry.SpanTokenFetch, telemetry.SpanCSRFFetch} {
+		a := spanAttrs(spans[name])
+		assert.Equal(t, "shop", a["appconnector.application"], name)
+		assert.Equal(t, "orders-api", a["appconnector.service"], name)
+	}
+	for name, s := range spans {
+		for k, v := range spanAttrs(s) {
+			for _, secret := range []string{"s3cret", "token-1", "csrf-1", "top=1", "/items"} {
+				assert.NotContains(t, v, secret, "span %s attribute %s", name, k)
+			}
+		}
+	}
+}
+
+// TestTracingOffPassesTraceparentThrough: without tracing the gateway adds no span and
+// the caller's traceparent reaches the target unchanged, as any other header.
+func TestTracingOffPassesTraceparentThrough(t *testing.T) {
+	tr, err := telemetry.NewTracing(context.Background(), telemetry.TracingConfig{Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	require.False(t, tr.Enabled())
+	for name, tracing := range map[string]*telemetry.Tracing{"nil": nil, "disabled": tr} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, func(c *gateway.Config) { c.Tracing = tracing })
+			require.True(t, gateway.Uninstrumented(e.gw), "tracing off installs no middleware and no tracing transport")
+			up := newEcho(t)
+			e.put(t, app("shop", up.URL, nil))
+			got := readEcho(t, e.do(t, "GET", "/shop/orders-api/x", nil, "Traceparent", clientParent))
+			assert.Equal(t, clientParent, got.Header.Get("Traceparent"))
+		})
+	}
+}
