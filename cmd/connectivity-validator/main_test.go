@@ -86,7 +86,8 @@ func TestKubernetesMode(t *testing.T) {
 	require.Equal(t, http.StatusOK, send())
 	mu.Lock()
 	require.Len(t, received, 1)
-	assert.Contains(t, received[0], "sap.kyma.custom."+app+".order.created.v1")
+	// Kyma's event type: prefix, Application name without dashes, legacy type and version.
+	assert.Contains(t, received[0], "sap.kyma.custom."+strings.ReplaceAll(app, "-", "")+".order.created.v1")
 	assert.Contains(t, received[0], `"orderId":"42"`)
 	mu.Unlock()
 

@@ -50,12 +50,14 @@ func TestKubernetesMode(t *testing.T) {
 	ns := k.Namespace(t)
 	ctx := t.Context()
 	app := ns
-	componenttest.CreateApplication(t, k, app, map[string]any{"description": "d", "services": []any{}})
+	cr, err := componenttest.CreateApplication(t, k, app, map[string]any{"description": "d", "services": []any{}}).Get(ctx, app, metav1.GetOptions{})
+	require.NoError(t, err)
 
 	tokens, err := kubernetes.NewTokenStore(k.Config(), ns)
 	require.NoError(t, err)
 	secret, tok, err := pairing.New(rand.Reader, app, time.Now(), time.Minute)
 	require.NoError(t, err)
+	tok.ApplicationUID = string(cr.GetUID()) // as the management API issues it: deleting the Application revokes it
 	require.NoError(t, tokens.Put(ctx, tok))
 
 	kube := append(componenttest.KubeArgs(t, k, ns), "--health-addr", "127.0.0.1:0")
