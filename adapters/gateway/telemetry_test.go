@@ -255,6 +255,8 @@ type otlpReceiver struct {
 	*httptest.Server
 	mu    sync.Mutex
 	spans []*tracepb.Span
+	// discard drops what arrives (benchmarks would otherwise keep every span).
+	discard bool
 }
 
 func newOTLPReceiver(t testing.TB) *otlpReceiver {
@@ -268,6 +270,9 @@ func newOTLPReceiver(t testing.TB) *otlpReceiver {
 		}
 		rcv.mu.Lock()
 		for _, rs := range req.GetResourceSpans() {
+			if rcv.discard {
+				break
+			}
 			for _, ss := range rs.GetScopeSpans() {
 				rcv.spans = append(rcv.spans, ss.GetSpans()...)
 			}
