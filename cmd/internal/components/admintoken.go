@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
@@ -52,7 +54,7 @@ func LoadOrCreateAdminToken(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read admin token %s: %w", path, err)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	if fi, err := os.Stat(path); err == nil && looseMode(fi) {
 		return "", fmt.Errorf("admin token %s is accessible by group or others (mode %o): chmod 600 it", path, fi.Mode().Perm())
 	}
 	tok := strings.TrimSpace(string(b))
@@ -84,4 +86,23 @@ func createAdminToken(path string) (string, error) {
 		return "", fmt.Errorf("write admin token %s: %w", path, err)
 	}
 	return tok, f.Sync()
+}
+
+// looseMode reports a token file others can read. Group access counts too, unless the
+// group is one of this process's own: Kubernetes mounts a Secret as root:<fsGroup> mode
+// 0440 for a non-root container, and that group is the Pod's alone.
+func looseMode(fi fs.FileInfo) bool {
+	perm := fi.Mode().Perm()
+	if perm&0o007 != 0 {
+		return true
+	}
+	if perm&0o070 == 0 {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return true
+	}
+	groups, _ := os.Getgroups()
+	return !slices.Contains(append(groups, os.Getgid()), int(st.Gid))
 }
