@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/appconnector/appconnector/adapters/telemetry"
 )
 
 // DefaultMaxEventBytes is the largest event body accepted unless configured otherwise.
@@ -36,6 +38,12 @@ type Config struct {
 	ClientCAs *x509.CertPool
 	// MaxEventBytes bounds event bodies; default DefaultMaxEventBytes.
 	MaxEventBytes int64
+	// Metrics counts one-time tokens, signing requests, renewals and revocations;
+	// nil counts nothing.
+	Metrics *telemetry.ConnectorMetrics
+	// EventMetrics counts events accepted and refused; nil counts nothing. Deliveries
+	// are counted by the sink (telemetry.EventMetrics.InstrumentSink).
+	EventMetrics *telemetry.EventMetrics
 }
 
 // Validate checks that the URLs are absolute http(s) URLs.

@@ -36,6 +36,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	mgmtclient "github.com/appconnector/appconnector/adapters/httpapi/client"
 	"github.com/appconnector/appconnector/adapters/memory"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/app/registry"
 	"github.com/appconnector/appconnector/domain/application"
@@ -64,19 +65,25 @@ type env struct {
 	received     chan cloudevents.Event
 	eventLog     *memory.EventLog
 	mgmtURL      string
+	// traceparents has the traceparent header of each delivery the receiver got.
+	traceparents chan string
 }
 
 type envOptions struct {
 	eventingURL string // "" = a CloudEvents receiver in the test; "log" = embedded event log
 	// appsSeenByConnector, when set, wraps the repository the connector reads.
 	appsSeenByConnector func(ports.ApplicationRepository) ports.ApplicationRepository
+	// telemetry, when set, is wired as cmd wires it: handler metrics, an instrumented
+	// sink and signer, and a forwarder that propagates trace context.
+	telemetry *telemetry.Telemetry
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newEnv(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	e := &env{t: t, apps: memory.NewApplicationRepository(), received: make(chan cloudevents.Event, 100)}
+	e := &env{t: t, apps: memory.NewApplicationRepository(), received: make(chan cloudevents.Event, 100), traceparents: make(chan string, 100)}
+	tel := opts.telemetry
 	logger := discard()
 	var err error
 	e.ca, err = ca.Open(ca.Config{}, logger)
@@ -92,14 +99,29 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		require.NoError(t, err)
 		h, err := cloudevents.NewHTTPReceiveHandler(t.Context(), p, func(ev cloudevents.Event) { e.received <- ev })
 		require.NoError(t, err)
-		recv := httptest.NewServer(h)
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select { // kept for the tests that look; never blocks one that sends many
+			case e.traceparents <- r.Header.Get("Traceparent"):
+			default:
+			}
+			h.ServeHTTP(w, r)
+		}))
 		t.Cleanup(recv.Close)
 		opts.eventingURL = recv.URL
 		fallthrough
 	default:
-		f, err := eventing.NewForwarder(eventing.Config{URL: opts.eventingURL, Timeout: 2 * time.Second}, nil, logger)
+		var tr *telemetry.Tracing
+		if tel != nil {
+			tr = tel.Tracing
+		}
+		f, err := eventing.NewForwarder(eventing.Config{URL: opts.eventingURL, Timeout: 2 * time.Second, Tracing: tr}, nil, logger)
 		require.NoError(t, err)
 		sink = f
+	}
+	var signer ports.CertificateSigner = e.ca
+	if tel != nil {
+		sink = tel.Events.InstrumentSink(sink, tel.Tracing)
+		signer = tel.Tracing.InstrumentSigner(signer)
 	}
 
 	var connApps ports.ApplicationRepository = e.apps
@@ -107,7 +129,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		connApps = opts.appsSeenByConnector(e.apps)
 	}
 	deps := connector.Deps{
-		Applications: connApps, Tokens: memory.NewTokenStore(), Signer: e.ca, Revocations: memory.NewRevocationList(),
+		Applications: connApps, Tokens: memory.NewTokenStore(), Signer: signer, Revocations: memory.NewRevocationList(),
 		Sink: sink, Logger: logger, Now: func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) },
 	}
 	if e.eventLog != nil {
@@ -132,6 +154,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	e.connectorURL, e.mtlsURL = localhost(connSrv.URL), localhost(mtlsSrv.URL)
 
 	cfg := connectorapi.Config{ConnectorURL: e.connectorURL, MTLSURL: e.mtlsURL, ClientCAs: e.ca.Pool()}
+	if tel != nil {
+		cfg.Metrics, cfg.EventMetrics = tel.Connector, tel.Events
+	}
 	connH, err := connectorapi.NewConnectorHandler(cfg, e.svc, logger)
 	require.NoError(t, err)
 	connSrv.Config.Handler = connH

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/domain/certificate"
 	"github.com/appconnector/appconnector/domain/event"
@@ -53,18 +54,25 @@ func (h *handlers) authorized(c echo.Context, identify identifyFunc, withBody bo
 }
 
 func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
+	m := h.cfg.EventMetrics
 	from, body, err := h.authorized(c, identify, true)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
+		m.Refused(err)
 		return writeLegacyError(c, event.LegacyBodyTooLarge(mbe.Limit))
 	}
 	if err != nil {
+		m.Refused(err)
 		return err
 	}
 	if err := checkLegacyContentType(c.Request().Header); err != nil {
+		m.Refused(err)
 		return writeLegacyError(c, err)
 	}
 	id, err := h.svc.PublishLegacy(c.Request().Context(), from, body)
+	if err != nil {
+		m.Refused(err)
+	}
 	var le *event.LegacyError
 	var de *event.DeliveryError
 	switch {
@@ -79,6 +87,7 @@ func (h *handlers) legacyEvent(c echo.Context, identify identifyFunc) error {
 	case err != nil:
 		return err
 	}
+	m.Accepted(telemetry.EventAPILegacy)
 	b, _ := json.Marshal(event.LegacyResponse{EventID: id})
 	return c.Blob(http.StatusOK, "application/json", b)
 }
@@ -107,17 +116,22 @@ func writeLegacyError(c echo.Context, le *event.LegacyError) error {
 }
 
 func (h *handlers) cloudEvent(c echo.Context, identify identifyFunc) error {
+	m := h.cfg.EventMetrics
 	from, body, err := h.authorized(c, identify, true)
 	if err != nil {
+		m.Refused(err)
 		return err
 	}
 	e, err := decodeCloudEvent(c.Request().Header, body)
 	if err != nil {
+		m.Refused(err)
 		return err
 	}
 	if err := h.svc.Publish(c.Request().Context(), from, e); err != nil {
+		m.Refused(err)
 		return err
 	}
+	m.Accepted(telemetry.EventAPICloudEvents)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -59,6 +59,7 @@ func (m *ManagementRoutes) token(c echo.Context, app string) error {
 	if err != nil {
 		return asEchoError(err)
 	}
+	m.h.cfg.Metrics.TokenIssued()
 	return writeJSON(c, http.StatusCreated, schema.TokenResponse{
 		URL:       m.h.cfg.tokenURL(tok.Secret),
 		Token:     tok.Secret,
@@ -81,6 +82,7 @@ func (m *ManagementRoutes) revoke(c echo.Context) error {
 	if err := m.h.svc.RevokeFingerprint(c.Request().Context(), fp); err != nil {
 		return asEchoError(err)
 	}
+	m.h.cfg.Metrics.CertificateRevoked()
 	return c.NoContent(http.StatusCreated)
 }
 

@@ -16,6 +16,7 @@ import (
 	ceclient "github.com/cloudevents/sdk-go/v2/client"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/domain/event"
 	"github.com/appconnector/appconnector/ports"
 )
@@ -35,6 +36,10 @@ type Config struct {
 	// Structured sends application/cloudevents+json bodies instead of binary mode
 	// (ce-* headers), for endpoints that only understand the former.
 	Structured bool
+	// Tracing, when enabled, sends the trace context of each delivery (the
+	// events.forward span of telemetry.EventMetrics.InstrumentSink) to the endpoint as
+	// traceparent. Nil or disabled leaves the client's transport as it is.
+	Tracing *telemetry.Tracing
 }
 
 // Forwarder sends events to an HTTP CloudEvents endpoint. It is safe for concurrent use.
@@ -60,6 +65,11 @@ func NewForwarder(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Fo
 	}
 	if httpClient == nil {
 		httpClient = &http.Client{Transport: newTransport()}
+	}
+	if cfg.Tracing.Enabled() {
+		c := *httpClient // the caller's client stays as it was
+		c.Transport = cfg.Tracing.Transport(c.Transport, "")
+		httpClient = &c
 	}
 	p, err := cehttp.New(cehttp.WithTarget(cfg.URL), cehttp.WithClient(*httpClient))
 	if err != nil {

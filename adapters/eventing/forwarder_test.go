@@ -8,14 +8,17 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/appconnector/appconnector/adapters/memory"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/domain/event"
 	"github.com/appconnector/appconnector/ports"
 )
@@ -172,4 +175,65 @@ func TestLogSink(t *testing.T) {
 	assert.Equal(t, "app", recs[0].Application)
 	assert.Equal(t, sample(), recs[0].Event)
 	assert.False(t, recs[0].ReceivedAt.IsZero())
+}
+
+// TestForwarderPropagatesTraceContext: with tracing on, a delivery made inside a
+// request's trace reaches the eventing endpoint with that trace id and the
+// events.forward span as parent; with tracing off no traceparent is added.
+func TestForwarderPropagatesTraceContext(t *testing.T) {
+	const (
+		traceID  = "4bf92f3577b34da6a3ce929d0e0e4736"
+		incoming = "00-" + traceID + "-00f067aa0ba902b7-01"
+	)
+	got := make(chan string, 1)
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Traceparent")
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(endpoint.Close)
+	// Spans are exported here and dropped; the test looks at what the endpoint gets.
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(collector.Close)
+	on, err := telemetry.NewTracing(t.Context(), telemetry.TracingConfig{Endpoint: collector.URL, Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = on.Shutdown(context.Background()) })
+	off, err := telemetry.NewTracing(t.Context(), telemetry.TracingConfig{Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+
+	for name, tc := range map[string]struct {
+		tracing *telemetry.Tracing
+		check   func(t *testing.T, traceparent string)
+	}{
+		"on": {on, func(t *testing.T, tp string) {
+			parts := strings.Split(tp, "-")
+			require.Len(t, parts, 4, "traceparent %q", tp)
+			assert.Equal(t, traceID, parts[1])
+			assert.NotEqual(t, "00f067aa0ba902b7", parts[2], "the parent is the events.forward span")
+		}},
+		"off": {off, func(t *testing.T, tp string) { assert.Empty(t, tp) }},
+		"nil": {nil, func(t *testing.T, tp string) { assert.Empty(t, tp) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			client := &http.Client{Transport: http.DefaultTransport}
+			f, err := NewForwarder(Config{URL: endpoint.URL, Tracing: tc.tracing}, client, discard())
+			require.NoError(t, err)
+			assert.Same(t, http.DefaultTransport, client.Transport, "the caller's client is not modified")
+			sink := telemetry.NewEventMetrics(prometheus.NewRegistry()).InstrumentSink(f, tc.tracing)
+			// The request the event came in with: its trace continues to the endpoint.
+			front := httptest.NewServer(tc.tracing.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := sink.Send(r.Context(), "my-app", sample()); err != nil {
+					w.WriteHeader(http.StatusBadGateway)
+				}
+			}), telemetry.SpanGatewayRequest))
+			defer front.Close()
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, front.URL, nil)
+			require.NoError(t, err)
+			req.Header.Set("Traceparent", incoming)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			tc.check(t, <-got)
+		})
+	}
 }
