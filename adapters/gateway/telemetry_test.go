@@ -441,3 +441,58 @@ func TestTracingOffPassesTraceparentThrough(t *testing.T) {
 		})
 	}
 }
+
+// TestRandomPathsCreateNoSeries: requests with invented applications, services,
+// sub-paths and methods add no series; the gateway's only label values are the
+// registered names.
+func TestRandomPathsCreateNoSeries(t *testing.T) {
+	tel := newTelemetry(t)
+	e := newEnv(t, func(c *gateway.Config) { c.Metrics = tel.Gateway })
+	e.put(t, app("shop", newEcho(t).URL, nil))
+	gatewaySeries := func() int {
+		n := 0
+		for name, mf := range metricsScrape(t, tel) {
+			if strings.HasPrefix(name, "appconnector_gateway_") {
+				n += len(mf.GetMetric())
+			}
+		}
+		return n
+	}
+	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH"}
+	send := func(i int) {
+		for _, p := range []string{
+			"/shop/orders-api/" + hex.EncodeToString([]byte{byte(i), byte(i >> 8)}) + "?q=" + strings.Repeat("x", i%7),
+			"/app-" + hex.EncodeToString([]byte{byte(i)}) + "/svc/x",
+			"/shop/svc-" + hex.EncodeToString([]byte{byte(i)}) + "/x",
+			"/" + hex.EncodeToString([]byte{byte(i)}),
+		} {
+			m := methods[i%len(methods)]
+			if i%11 == 0 {
+				m = "X-" + hex.EncodeToString([]byte{byte(i)})
+			}
+			drainClose(t, e.do(t, m, p, nil))
+		}
+	}
+	for i := range 100 {
+		send(i)
+	}
+	before := gatewaySeries()
+	for i := 100; i < 600; i++ {
+		send(i)
+	}
+	assert.Equal(t, before, gatewaySeries(), "new paths and methods added series")
+	for name, mf := range metricsScrape(t, tel) {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "application":
+					assert.Contains(t, []string{"shop", "zz-sync"}, l.GetValue(), name)
+				case "service":
+					assert.Equal(t, "orders-api", l.GetValue(), name)
+				case "method":
+					assert.Contains(t, append(methods, "OTHER"), l.GetValue(), name)
+				}
+			}
+		}
+	}
+}
