@@ -85,15 +85,22 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Set, func(), e
 		if err != nil {
 			return nil, nil, err
 		}
-		ns := cfg.Namespace
-		if ns == "" {
-			ns = kubernetes.DefaultNamespace
-		}
-		logger.Info("using the Kubernetes store", "host", kc.Host, "namespace", ns)
-		s := &Set{Kube: kc, Namespace: ns, ctx: ctx, logger: logger}
-		return s, s.close, nil
+		s, cleanup := OpenKubernetes(ctx, kc, cfg.Namespace, logger)
+		return s, cleanup, nil
 	}
 	return nil, nil, fmt.Errorf("--store must be %s or %s, got %q", Embedded, Kubernetes, cfg.Store)
+}
+
+// OpenKubernetes returns the Kubernetes store of the cluster kc points to, with
+// namespace for Secrets and the connector's state (kubernetes.DefaultNamespace when
+// empty). Ports open on first use; ctx bounds their initial sync.
+func OpenKubernetes(ctx context.Context, kc *rest.Config, namespace string, logger *slog.Logger) (*Set, func()) {
+	if namespace == "" {
+		namespace = kubernetes.DefaultNamespace
+	}
+	logger.Info("using the Kubernetes store", "host", kc.Host, "namespace", namespace)
+	s := &Set{Kube: kc, Namespace: namespace, ctx: ctx, logger: logger}
+	return s, s.close
 }
 
 // OpenEmbedded opens the embedded store in dir (bbolt, or memory for MemoryDataDir).

@@ -21,10 +21,6 @@ import (
 
 const chartDir = "appconnector"
 
-// kubeVersion is what the chart is rendered for: helm built from the module proxy has no
-// version stamped in and would assume Kubernetes v1.20, below the chart's kubeVersion.
-const kubeVersion = "v1.37.2"
-
 // kubeVersion is the API server the tests run against; helm built with go install has no
 // default of its own beyond v1.20, which the chart's kubeVersion refuses.
 const kubeVersion = "1.37.2"
@@ -45,7 +41,13 @@ func helm(t *testing.T, args ...string) string {
 // Render returns the chart's objects for the values given as --set pairs.
 func Render(t *testing.T, sets ...string) []map[string]any {
 	t.Helper()
-	args := []string{"template", "rel", chartDir, "--namespace", "appconnector-system", "--kube-version", kubeVersion}
+	return renderIn(t, "rel", "appconnector-system", sets...)
+}
+
+// renderIn renders release into namespace.
+func renderIn(t *testing.T, release, namespace string, sets ...string) []map[string]any {
+	t.Helper()
+	args := []string{"template", release, chartDir, "--namespace", namespace, "--kube-version", kubeVersion}
 	for _, s := range sets {
 		args = append(args, "--set", s)
 	}

@@ -1,0 +1,155 @@
+package helm_test
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	kubeadapter "github.com/appconnector/appconnector/adapters/kubernetes"
+	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/domain/application"
+	"github.com/appconnector/appconnector/domain/certificate"
+	"github.com/appconnector/appconnector/domain/credential"
+	"github.com/appconnector/appconnector/domain/pairing"
+	"github.com/appconnector/appconnector/internal/realservers"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	realservers.StopKube()
+	os.Exit(code)
+}
+
+// TestChartOnTheAPIServer: every object helm template renders is accepted by a real API
+// server (server-side dry run), and the chart's RBAC, applied for real, is exactly
+// enough: each component's ServiceAccount (token from the TokenRequest API) opens the
+// ports its binary opens and does its job, and is refused what it must not do.
+func TestChartOnTheAPIServer(t *testing.T) {
+	k := realservers.KubeAPIServer(t)
+	relNS, secNS := k.Namespace(t), k.Namespace(t)
+	release := "r" + relNS // cluster-scoped names stay apart from other tests
+	objs := renderIn(t, release, relNS, "secretsNamespace="+secNS)
+	ctx := t.Context()
+	dyn, err := dynamic.NewForConfig(k.Config())
+	require.NoError(t, err)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(k.Client(t).Discovery()))
+	res := func(o *unstructured.Unstructured) dynamic.ResourceInterface {
+		gvk := o.GroupVersionKind()
+		m, err := mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
+		require.NoError(t, err, "%s is not served", gvk)
+		if o.GetNamespace() == "" && m.Scope.Name() == "namespace" {
+			o.SetNamespace(relNS)
+		}
+		if m.Scope.Name() == "namespace" {
+			return dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+		}
+		return dyn.Resource(m.Resource)
+	}
+	rbac := map[string]bool{"ServiceAccount": true, "ClusterRole": true, "ClusterRoleBinding": true, "Role": true, "RoleBinding": true}
+	for _, obj := range objs {
+		o := &unstructured.Unstructured{Object: obj}
+		r := res(o)
+		_, err := r.Create(ctx, o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		assert.NoError(t, err, "%s %s", o.GetKind(), o.GetName())
+		if rbac[o.GetKind()] {
+			_, err = r.Create(ctx, o, metav1.CreateOptions{})
+			require.NoError(t, err)
+			if o.GetNamespace() == "" {
+				t.Cleanup(func() { _ = r.Delete(context.Background(), o.GetName(), metav1.DeleteOptions{}) })
+			}
+		}
+	}
+
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	as := func(component string) (*storage.Set, *rest.Config, kubernetes.Interface) {
+		cfg := k.ConfigForToken(k.ServiceAccountToken(t, relNS, release+"-appconnector-"+component))
+		s, cleanup := storage.OpenKubernetes(ctx, cfg, secNS, logger)
+		t.Cleanup(cleanup)
+		cs, err := kubernetes.NewForConfig(cfg)
+		require.NoError(t, err)
+		return s, cfg, cs
+	}
+	forbidden := func(err error, what string) {
+		assert.True(t, apierrors.IsForbidden(err), "%s: want Forbidden, got %v", what, err)
+	}
+	newSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
+	app := release + "-app"
+
+	t.Run("management-api", func(t *testing.T) {
+		s, _, _ := as("management-api")
+		apps, err := storage.ProvideApplications(s)
+		require.NoError(t, err)
+		_, _, err = apps.Put(ctx, application.Application{Name: app})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = apps.Delete(context.Background(), app) })
+		secrets, err := storage.ProvideSecrets(s)
+		require.NoError(t, err)
+		_, _, err = secrets.Put(ctx, credential.Secret{Name: "basic", Data: map[string][]byte{"username": []byte("u")}})
+		require.NoError(t, err)
+		tokens, err := storage.ProvideTokens(s)
+		require.NoError(t, err)
+		_, tok, err := pairing.New(rand.Reader, app, time.Now(), time.Minute)
+		require.NoError(t, err)
+		require.NoError(t, tokens.Put(ctx, tok))
+		_, err = storage.ProvideRevocations(s)
+		require.NoError(t, err)
+	})
+	t.Run("connector", func(t *testing.T) {
+		s, cfg, cs := as("connector")
+		for _, open := range []func() error{
+			func() error { _, err := storage.ProvideApplications(s); return err },
+			func() error { _, err := storage.ProvideTokens(s); return err },
+		} {
+			require.NoError(t, open())
+		}
+		revocations, err := storage.ProvideRevocations(s)
+		require.NoError(t, err)
+		require.NoError(t, revocations.Revoke(ctx, certificate.Fingerprint{1}, time.Now().Add(time.Hour)))
+		_, _, err = kubeadapter.LoadOrCreateCA(ctx, cfg, secNS, "appconnector-ca", nil)
+		require.NoError(t, err, "the connector creates the CA")
+		_, err = cs.CoreV1().Secrets(secNS).List(ctx, metav1.ListOptions{})
+		forbidden(err, "connector lists credential Secrets")
+	})
+	t.Run("validator", func(t *testing.T) {
+		s, cfg, cs := as("validator")
+		_, err := storage.ProvideApplications(s)
+		require.NoError(t, err)
+		revocations, err := storage.ProvideRevocations(s)
+		require.NoError(t, err)
+		forbidden(revocations.Revoke(ctx, certificate.Fingerprint{2}, time.Now().Add(time.Hour)), "validator revokes")
+		_, _, err = kubeadapter.LoadOrCreateCA(ctx, cfg, secNS, "appconnector-ca", nil)
+		require.NoError(t, err, "the validator reads the connector's CA")
+		_, err = cs.CoreV1().Secrets(secNS).Get(ctx, "basic", metav1.GetOptions{})
+		forbidden(err, "validator reads a credential Secret")
+	})
+	t.Run("gateway", func(t *testing.T) {
+		s, _, cs := as("gateway")
+		apps, err := storage.ProvideApplications(s)
+		require.NoError(t, err)
+		_, err = storage.ProvideSecrets(s)
+		require.NoError(t, err)
+		_, _, err = apps.Put(ctx, application.Application{Name: app + "-gw"})
+		forbidden(err, "gateway writes an Application")
+		_, err = cs.CoreV1().Secrets(secNS).Create(ctx, newSecret, metav1.CreateOptions{})
+		forbidden(err, "gateway writes a Secret")
+		_, err = cs.CoreV1().Secrets(relNS).List(ctx, metav1.ListOptions{})
+		forbidden(err, "gateway reads Secrets of another namespace")
+	})
+}
