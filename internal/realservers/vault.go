@@ -100,14 +100,36 @@ func startVault(bin, dir string) (*Vault, error) {
 		v.stop()
 		return nil, err
 	}
-	// The key is printed before the server answers, so it is in the log by now.
-	m := unsealKeyRe.FindStringSubmatch(v.log())
-	if m == nil {
+	// The banner with the key may come after the server answers.
+	if err := v.waitLog(ctx, func(log string) bool {
+		if m := unsealKeyRe.FindStringSubmatch(log); m != nil {
+			v.UnsealKey = m[1]
+			return true
+		}
+		return false
+	}); err != nil {
 		v.stop()
-		return nil, fmt.Errorf("vault dev server printed no unseal key; log tail:\n%s", tail(v.log(), 4000))
+		return nil, fmt.Errorf("vault dev server printed no unseal key: %w", err)
 	}
-	v.UnsealKey = m[1]
 	return v, nil
+}
+
+// waitLog polls the server's output until cond holds, the server exits, or ctx ends.
+func (v *Vault) waitLog(ctx context.Context, cond func(string) bool) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if cond(v.log()) {
+			return nil
+		}
+		select {
+		case <-v.exited:
+			return fmt.Errorf("server exited (%v); log tail:\n%s", v.waitErr, tail(v.log(), 4000))
+		case <-ctx.Done():
+			return fmt.Errorf("%w; log tail:\n%s", ctx.Err(), tail(v.log(), 4000))
+		case <-tick.C:
+		}
+	}
 }
 
 // vaultEnv drops VAULT_* variables of the caller's environment, which would point the
