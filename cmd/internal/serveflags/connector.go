@@ -104,7 +104,7 @@ func (c *Connector) Register(fs *flag.FlagSet, groups Group) {
 		fs.StringVar(&c.CACert, "ca-cert", "", "PEM CA certificate that signs client certificates, e.g. from cert-manager "+
 			"(default: generated in --data-dir; kubernetes mode: the Secret --ca-secret)")
 		fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key of --ca-cert")
-		fs.StringVar(&c.CASecret, "ca-secret", c.CASecret, "kubernetes mode without --ca-cert: Secret in --namespace holding the CA (ca.crt, ca.key), created on first start")
+		fs.StringVar(&c.CASecret, "ca-secret", c.CASecret, "kubernetes mode without --ca-cert: Secret in --namespace holding the CA (ca.crt, ca.key); the connector creates it on first start")
 	}
 	if groups&Signing != 0 {
 		fs.DurationVar(&c.CertValidity, "cert-validity", c.CertValidity, "validity of issued client certificates")
