@@ -104,7 +104,8 @@ func TestKubernetesLogin(t *testing.T) {
 		}
 		var review struct {
 			Spec struct {
-				Token string `json:"token"`
+				Token     string   `json:"token"`
+				Audiences []string `json:"audiences"`
 			} `json:"spec"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&review); err != nil || review.Spec.Token != jwt {
@@ -116,7 +117,8 @@ func TestKubernetesLogin(t *testing.T) {
 		w.WriteHeader(http.StatusCreated) // what kube-apiserver answers to a create
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-			"status": map[string]any{"authenticated": true, "user": map[string]any{
+			// Like kube-apiserver: the audiences asked for that the token is valid for.
+			"status": map[string]any{"authenticated": true, "audiences": review.Spec.Audiences, "user": map[string]any{
 				"username": "system:serviceaccount:" + ns + ":" + sa, "uid": uid, "groups": []string{"system:serviceaccounts"},
 			}},
 		})
