@@ -496,3 +496,33 @@ func TestRandomPathsCreateNoSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAddNoAllocations guards the hot path: a proxied request allocates no more
+// with metrics on than with them off (pools emptied by a GC can add one now and then,
+// hence the margin of one allocation per request).
+func TestMetricsAddNoAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures allocations of many requests")
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	t.Cleanup(up.Close)
+	allocs := func(metrics *telemetry.GatewayMetrics) float64 {
+		e := newEnv(t, func(c *gateway.Config) { c.Metrics = metrics })
+		e.put(t, app("bench", up.URL+"/api", nil))
+		h := e.gw.StandaloneHandler()
+		req := httptest.NewRequest("GET", "/bench/orders-api/v1/orders?top=1", nil)
+		req.RemoteAddr = "127.0.0.1:5555"
+		w := &discardRecorder{h: http.Header{}}
+		serve := func() { clear(w.h); h.ServeHTTP(w, req) }
+		serve() // warm the connection pool and the route's series
+		return testing.AllocsPerRun(300, serve)
+	}
+	off := allocs(nil)
+	tel := newTelemetry(t)
+	on := allocs(tel.Gateway)
+	t.Logf("allocs/request: metrics off %.2f, on %.2f", off, on)
+	assert.LessOrEqual(t, on, off+1, "metrics on allocate on the request path")
+	// Our warm-up, AllocsPerRun's own, and the 300 measured.
+	require.Equal(t, 302.0, counterOf(t, metricsScrape(t, tel), "appconnector_gateway_requests_total",
+		"application", "bench", "service", "orders-api", "method", "GET", "code", "2xx"), "the measured requests were counted")
+}
