@@ -23,8 +23,8 @@ run: build ## Build and start appconnector with the embedded store in $(DATA_DIR
 	./$(BIN)/appconnector --data-dir $(DATA_DIR)
 
 .PHONY: test
-test: ## Run every test with the race detector.
-	$(GO) test -race -count=1 $(PKGS)
+test: realservers ## Run every test with the race detector (real etcd, kube-apiserver, Vault and helm included).
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 .PHONY: generate
 generate: ## Regenerate wire_gen.go and mocks/ (go generate: wire + mockgen).
