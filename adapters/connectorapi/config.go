@@ -44,6 +44,10 @@ type Config struct {
 	// EventMetrics counts events accepted and refused; nil counts nothing. Deliveries
 	// are counted by the sink (telemetry.EventMetrics.InstrumentSink).
 	EventMetrics *telemetry.EventMetrics
+	// Tracing serves the event routes in an events.receive server span that continues
+	// the sender's traceparent, so the delivery (events.forward) is part of the sender's
+	// trace; nil or off: no span.
+	Tracing *telemetry.Tracing
 }
 
 // Validate checks that the URLs are absolute http(s) URLs.

@@ -155,7 +155,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 
 	cfg := connectorapi.Config{ConnectorURL: e.connectorURL, MTLSURL: e.mtlsURL, ClientCAs: e.ca.Pool()}
 	if tel != nil {
-		cfg.Metrics, cfg.EventMetrics = tel.Connector, tel.Events
+		cfg.Metrics, cfg.EventMetrics, cfg.Tracing = tel.Connector, tel.Events, tel.Tracing
 	}
 	connH, err := connectorapi.NewConnectorHandler(cfg, e.svc, logger)
 	require.NoError(t, err)

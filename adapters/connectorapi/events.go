@@ -24,10 +24,33 @@ type identifyFunc func(*http.Request) ([]certificate.Identity, error)
 // certificate present, Application exists (404), certificate may act for it and is not
 // revoked (403), body well-formed (400/413), delivery (502/504).
 func (h *handlers) eventRoutes(e *echo.Echo, identify identifyFunc) {
-	e.POST("/:app/v1/events", func(c echo.Context) error { return h.legacyEvent(c, identify) })
-	e.GET("/:app/v1/events/subscribed", func(c echo.Context) error { return h.subscribed(c, identify) })
-	e.POST("/:app/v2/events", func(c echo.Context) error { return h.cloudEvent(c, identify) })
-	e.POST("/:app/events", func(c echo.Context) error { return h.cloudEvent(c, identify) })
+	traced := h.traceEvents()
+	e.POST("/:app/v1/events", func(c echo.Context) error { return h.legacyEvent(c, identify) }, traced...)
+	e.GET("/:app/v1/events/subscribed", func(c echo.Context) error { return h.subscribed(c, identify) }, traced...)
+	e.POST("/:app/v2/events", func(c echo.Context) error { return h.cloudEvent(c, identify) }, traced...)
+	e.POST("/:app/events", func(c echo.Context) error { return h.cloudEvent(c, identify) }, traced...)
+}
+
+// traceEvents is the route middleware of the event endpoints with tracing on: an
+// events.receive server span around the handler. The error is turned into its answer
+// inside the span, so the span has the status the sender got, and the request log
+// (outside) sees the span's context and writes its trace id.
+func (h *handlers) traceEvents() []echo.MiddlewareFunc {
+	if !h.cfg.Tracing.Enabled() {
+		return nil
+	}
+	return []echo.MiddlewareFunc{func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h.cfg.Tracing.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c.SetRequest(r)
+				c.SetResponse(echo.NewResponse(w, c.Echo()))
+				if err := next(c); err != nil {
+					c.Error(err)
+				}
+			}), telemetry.SpanEventReceive).ServeHTTP(c.Response(), c.Request())
+			return nil
+		}
+	}}
 }
 
 // authorized is the preamble of every event handler: identify the client, authorise

@@ -222,3 +222,54 @@ func TestConnectorAndEventMetrics(t *testing.T) {
 		assert.True(t, ids[parts[1]+"-"+parts[2]], "the eventing endpoint's parent %q is an events.forward span", tp)
 	}
 }
+
+// TestEventRoutesContinueTheSendersTrace: an event sent with a traceparent is received in
+// an events.receive span of the sender's trace, the delivery's events.forward span is its
+// child, and the eventing endpoint gets that trace; a refused event's span has the
+// status the sender got.
+func TestEventRoutesContinueTheSendersTrace(t *testing.T) {
+	spans := newSpanSink(t)
+	tel, err := telemetry.New(context.Background(), telemetry.Config{OTLPEndpoint: spans.URL, Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	e := newEnv(t, envOptions{telemetry: tel})
+	e.createApp(application.Application{Name: "app-a"})
+	e.createApp(application.Application{Name: "app-b"})
+	_, hc := e.connect("app-a")
+
+	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	h := http.Header{"Traceparent": {"00-" + traceID + "-" + parentID + "-01"}}
+	require.Equal(t, http.StatusOK, send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", h, legacyEvent).status)
+	e.waitEvent()
+	refused := http.Header{"Traceparent": {"00-" + strings.Repeat("ab", 16) + "-" + parentID + "-01"}}
+	require.Equal(t, http.StatusForbidden, send(t, hc, http.MethodPost, e.mtlsURL+"/app-b/v1/events", refused, legacyEvent).status)
+
+	require.NoError(t, tel.Tracing.ForceFlush(t.Context()))
+	receives := spans.named(t, telemetry.SpanEventReceive, 2)
+	byTrace := map[string]*tracepb.Span{}
+	for _, sp := range receives {
+		byTrace[hex.EncodeToString(sp.GetTraceId())] = sp
+	}
+	recv := byTrace[traceID]
+	require.NotNil(t, recv, "the accepted event's span is in the sender's trace")
+	assert.Equal(t, parentID, hex.EncodeToString(recv.GetParentSpanId()))
+	assert.Equal(t, int64(200), intAttr(recv, "http.response.status_code"))
+	rej := byTrace[strings.Repeat("ab", 16)]
+	require.NotNil(t, rej)
+	assert.Equal(t, int64(403), intAttr(rej, "http.response.status_code"), "the span has the answer the sender got")
+
+	fwd := spans.named(t, telemetry.SpanEventForward, 1)[0]
+	assert.Equal(t, traceID, hex.EncodeToString(fwd.GetTraceId()))
+	assert.Equal(t, hex.EncodeToString(recv.GetSpanId()), hex.EncodeToString(fwd.GetParentSpanId()), "events.forward is a child of events.receive")
+	tp := <-e.traceparents
+	assert.Contains(t, tp, traceID, "the eventing endpoint continues the sender's trace")
+}
+
+func intAttr(sp *tracepb.Span, key string) int64 {
+	for _, kv := range sp.GetAttributes() {
+		if kv.GetKey() == key {
+			return kv.GetValue().GetIntValue()
+		}
+	}
+	return -1
+}

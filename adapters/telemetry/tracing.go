@@ -28,6 +28,9 @@ const (
 	SpanUpstream       = "gateway.upstream"
 	SpanSignCSR        = "connector.sign_csr"
 	SpanEventForward   = "events.forward"
+	// SpanEventReceive is the server span of an event request, so the sender's trace
+	// continues through the validator to events.forward.
+	SpanEventReceive = "events.receive"
 )
 
 // Attribute keys set by this package. Values are registry names, methods and status
