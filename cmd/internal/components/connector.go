@@ -18,6 +18,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/tlsfiles"
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
@@ -121,9 +122,10 @@ type ConnectorServers struct {
 	c         serveflags.Connector
 	connector http.Handler // nil when the binary has no --connector-addr
 	mtls      http.Handler
-	validator http.Handler // nil when --validator-addr is empty
-	tls       *tls.Config  // server certificate for --connector-addr; nil for plain HTTP
-	mtlsTLS   *tls.Config  // server certificate + required client certificate for --mtls-addr
+	validator http.Handler       // nil when --validator-addr is empty
+	tls       *tls.Config        // server certificate for --connector-addr; nil for plain HTTP
+	mtlsTLS   *tls.Config        // server certificate + required client certificate for --mtls-addr
+	reloader  *tlsfiles.Reloader // --tls-cert/--tls-key, nil when the CA issued the certificate
 }
 
 // NewConnectorServers builds the listeners of c's groups: the token-secured and mTLS
@@ -134,7 +136,17 @@ func NewConnectorServers(c serveflags.Connector, apiCfg connectorapi.Config, svc
 	cs := &ConnectorServers{svc: svc, c: c}
 	var err error
 	if c.Registered(serveflags.Listeners) {
-		if c.ConnectorTLS {
+		switch {
+		case c.ConnectorTLS && c.TLSCert != "":
+			// The certificate of the files (cert-manager's), served as it is rotated; client
+			// certificates are still verified against the appconnector CA.
+			if cs.reloader, err = tlsfiles.New(c.TLSFilesConfig(), logger); err != nil {
+				return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			}
+			cs.tls = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cs.reloader.GetCertificate}
+			cs.mtlsTLS = connectorapi.MTLSConfig(tls.Certificate{}, signer.Pool())
+			cs.mtlsTLS.Certificates, cs.mtlsTLS.GetCertificate = nil, cs.reloader.GetCertificate
+		case c.ConnectorTLS:
 			// The listeners' certificate names every host clients are told to use, so TLS
 			// verification against the CA works as announced.
 			serverCert, err := signer.ServerCertificate(hostsOf(c.ConnectorURL, c.MTLSURL, c.EventsURL, c.ConnectorAddr, c.MTLSAddr), 0)
@@ -171,6 +183,9 @@ func (cs *ConnectorServers) Add(g *runner.Group, limits runner.Limits) {
 		g.AddServer(ServerConnector, cs.c.ConnectorAddr, cs.connector, limits).TLSConfig = cs.tls
 		g.AddServer(ServerMTLS, cs.c.MTLSAddr, cs.mtls, limits).TLSConfig = cs.mtlsTLS
 		g.AddLoop(cs.svc.Run)
+		if cs.reloader != nil {
+			g.AddLoop(cs.reloader.Run)
+		}
 	}
 	if cs.validator != nil {
 		g.AddServer(ServerValidator, cs.c.ValidatorAddr, cs.validator, limits)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/appconnector/appconnector/adapters/tlsfiles"
 	"github.com/appconnector/appconnector/domain/certificate"
 	"github.com/appconnector/appconnector/domain/pairing"
 )
@@ -15,7 +16,7 @@ import (
 type Group uint
 
 const (
-	// Listeners: --connector-addr, --mtls-addr, --connector-tls.
+	// Listeners: --connector-addr, --mtls-addr, --connector-tls, and TLSFiles.
 	Listeners Group = 1 << iota
 	// URLs: --connector-url, --mtls-url, --events-url (announced to clients).
 	URLs
@@ -62,6 +63,7 @@ type Connector struct {
 	CertValidity    time.Duration
 	CertSubject     certificate.Subject
 	TokenTTL        time.Duration
+	TLSFiles
 
 	groups      Group
 	certSubject string
@@ -75,11 +77,13 @@ func (c *Connector) Register(fs *flag.FlagSet, groups Group) {
 	c.ConnectorAddr, c.MTLSAddr, c.ConnectorTLS = DefaultConnectorAddr, DefaultMTLSAddr, true
 	c.EventingMode, c.EventTypePrefix, c.EventLogSize = "binary", "sap.kyma.custom", 1000
 	c.CASecret, c.CertValidity, c.certSubject, c.TokenTTL = "appconnector-ca", certificate.DefaultValidity, certificate.DefaultSubject.String(), pairing.DefaultTTL
+	c.TLSReloadInterval = tlsfiles.DefaultInterval
 	if groups&Listeners != 0 {
 		fs.StringVar(&c.ConnectorAddr, "connector-addr", c.ConnectorAddr, "listen address of the token-secured Connector API: signing-request info and certificates")
 		fs.StringVar(&c.MTLSAddr, "mtls-addr", c.MTLSAddr, "listen address (client certificate required) of management info, renewal, revocation and events")
 		fs.BoolVar(&c.ConnectorTLS, "connector-tls", true, "serve --connector-addr and --mtls-addr over TLS with a certificate from the CA; false: plain HTTP "+
 			"behind a TLS-terminating ingress, the client certificate then coming from X-Forwarded-Client-Cert (needs --trust-xfcc)")
+		c.TLSFiles.register(fs)
 	}
 	if groups&URLs != 0 {
 		fs.StringVar(&c.ConnectorURL, "connector-url", "", "external base URL of the Connector API announced to clients (default https://<connector-addr>)")
@@ -150,6 +154,7 @@ func (c Connector) Validate() []error {
 			// mTLS request would be refused.
 			errs = append(errs, errors.New("--connector-tls=false serves --mtls-addr as plain HTTP: pass --trust-xfcc so it takes client certificates from the ingress's X-Forwarded-Client-Cert"))
 		}
+		errs = append(errs, c.TLSFiles.validate(c.ConnectorTLS)...)
 	}
 	if c.EventingMode != "binary" && c.EventingMode != "structured" {
 		errs = append(errs, fmt.Errorf("--eventing-mode must be binary or structured, got %q", c.EventingMode))
