@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,8 +40,23 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, application.ErrConflict), errors.Is(err, credential.ErrConflict):
 		return http.StatusConflict, err.Error() + ": the object changed since it was read; get it again and retry"
+	case errors.Is(err, credential.ErrUnavailable):
+		return http.StatusServiceUnavailable, unavailableMessage(err)
 	}
 	return http.StatusInternalServerError, internalMessage
+}
+
+// unavailableMessage says that the credential store is unavailable and why, in the
+// words of a fixed list: the adapter's full message names paths and its server's
+// answers, which an API client has no business reading.
+func unavailableMessage(err error) string {
+	msg := err.Error()
+	for _, reason := range []string{"sealed", "unreachable", "permission denied"} {
+		if strings.Contains(msg, reason) {
+			return credential.ErrUnavailable.Error() + ": " + reason + "; retry later"
+		}
+	}
+	return credential.ErrUnavailable.Error() + "; retry later"
 }
 
 func httpErrorStatus(he *echo.HTTPError) (int, string) {
@@ -73,6 +89,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		s.log.InfoContext(ctx, "request canceled by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
+	case errors.Is(err, credential.ErrUnavailable):
+		// The client got only the reason; the operator needs the whole story.
+		s.log.WarnContext(ctx, "credential store unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		c.Response().Header().Set("Retry-After", "5")
 	case code >= 500 && code != http.StatusServiceUnavailable:
 		s.log.ErrorContext(ctx, "request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
 	}

@@ -10,12 +10,15 @@ import (
 	"strings"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/appconnector/appconnector/domain/credential"
 )
 
 // ErrUnavailable is matched by every error that means Vault cannot serve the request
 // right now: sealed, unreachable, overloaded, or refusing this client's token. The
-// message says which; the management API should answer 503 for it.
-var ErrUnavailable = errors.New("credential store unavailable")
+// message says which. It is the port's credential.ErrUnavailable, which the management
+// API answers with 503.
+var ErrUnavailable = credential.ErrUnavailable
 
 // errCASMismatch is Vault's answer when the check-and-set version is not current.
 const errCASMismatch = "check-and-set parameter did not match"

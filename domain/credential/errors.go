@@ -14,6 +14,11 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid is matched by every error about the content of a Secret.
 	ErrInvalid = errors.New("invalid secret")
+	// ErrUnavailable is matched by every error that means the credential store cannot
+	// serve the request right now (a remote store sealed, unreachable, or refusing this
+	// process's credentials). The message says which, never a secret value; the request
+	// may succeed later without any change on the caller's side.
+	ErrUnavailable = errors.New("credential store unavailable")
 )
 
 // KeyError names a Secret key that is missing or holds an unusable value. Reason says
