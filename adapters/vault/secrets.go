@@ -317,6 +317,25 @@ func (s *SecretStore) Watch(ctx context.Context) (<-chan ports.Event[credential.
 	return ch, nil
 }
 
+// Ready reports whether the store can serve its watchers: nil once the poller has read
+// Vault once, an error wrapping ErrUnavailable before that. It stays nil through later
+// outages, during which the watchers keep what they have. A store nobody watches reads
+// Vault on every call and keeps no state, so it is ready from the start.
+func (s *SecretStore) Ready(context.Context) error {
+	s.mu.Lock()
+	polling := s.polling
+	s.mu.Unlock()
+	if !polling {
+		return nil
+	}
+	select {
+	case <-s.synced:
+		return nil
+	default:
+		return fmt.Errorf("vault secrets: %w: not read from Vault yet", ErrUnavailable)
+	}
+}
+
 // Close stops the poller and closes every watch channel. Reads and writes keep working;
 // the Client stays open.
 func (s *SecretStore) Close() {

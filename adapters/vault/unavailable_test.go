@@ -134,3 +134,38 @@ path "secret/metadata/appconnector/secrets/*" { capabilities = ["read", "list", 
 	ev := next(t, ch)
 	require.Equal(t, "b", ev.Name, "the poller works with the policy too")
 }
+
+// TestReadyAfterFirstRead: a watched store is ready once the poller has read Vault once,
+// not before (Vault sealed at start), and stays ready through a later outage.
+func TestReadyAfterFirstRead(t *testing.T) {
+	v := realservers.StartVault(t)
+	c, _ := rootClient(t, v, nil)
+	s := newStore(t, c, vault.SecretStoreConfig{Prefix: "ready", PollInterval: 20 * time.Millisecond})
+	require.NoError(t, s.Ready(t.Context()), "unwatched: every call reads Vault, nothing to sync")
+
+	v.Seal(t)
+	watched := make(chan error, 1)
+	go func() {
+		_, err := s.Watch(t.Context())
+		watched <- err
+	}()
+	require.Eventually(t, func() bool { return s.Ready(t.Context()) != nil }, eventTimeout, 5*time.Millisecond)
+	err := s.Ready(t.Context())
+	require.ErrorIs(t, err, vault.ErrUnavailable)
+	select {
+	case err := <-watched:
+		t.Fatalf("Watch returned (%v) before Vault was read", err)
+	default:
+	}
+
+	v.Unseal(t)
+	select {
+	case err := <-watched:
+		require.NoError(t, err)
+	case <-time.After(eventTimeout):
+		t.Fatal("Watch did not return after unsealing")
+	}
+	require.NoError(t, s.Ready(t.Context()))
+	v.Seal(t)
+	require.NoError(t, s.Ready(t.Context()), "synced once: the watchers keep serving what they have")
+}
