@@ -43,7 +43,7 @@ var appLibraries = []string{"github.com/google/uuid"}
 var adapterImports = map[string][]string{
 	"adapters/bolt":                {"adapters/internal/watchhub"},
 	"adapters/memory":              {"adapters/internal/watchhub"},
-	"adapters/storage":             {"adapters/bolt", "adapters/kubernetes", "adapters/memory"},
+	"adapters/storage":             {"adapters/bolt", "adapters/kubernetes", "adapters/memory", "adapters/vault"},
 	"adapters/connectorapi":        {"adapters/connectorapi/schema", "adapters/httperr", "adapters/telemetry"},
 	"adapters/connectorapi/client": {"adapters/connectorapi/schema", "adapters/httperr"},
 	"adapters/eventing":            {"adapters/telemetry"},

@@ -1,7 +1,8 @@
 // Package storage opens the store a binary runs on, chosen by --store: the embedded store
 // (bbolt in --data-dir, the default, or memory for ":memory:"), or Kubernetes (Application
-// custom resources, Secrets and the connector's state in the API server). Every binary
-// opens its ports the same way through this package.
+// custom resources, Secrets and the connector's state in the API server). The credential
+// Secrets can live in HashiCorp Vault instead (--secrets-store vault), whatever --store
+// is. Every binary opens its ports the same way through this package.
 package storage
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/bolt"
 	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/memory"
+	"github.com/appconnector/appconnector/adapters/vault"
 	"github.com/appconnector/appconnector/ports"
 )
 
@@ -48,6 +50,24 @@ type Config struct {
 	Kubeconfig string
 	// Namespace holds the credential Secrets and the connector's state in Kubernetes mode.
 	Namespace string
+	// Secrets is where the credential Secrets live: SecretsDefault (or empty: in Store)
+	// or SecretsVault.
+	Secrets string
+	// Vault is the Vault client and KV store configuration, used with SecretsVault and by
+	// Set.VaultClient (the Vault PKI signer).
+	Vault VaultConfig
+}
+
+// The --secrets-store values.
+const (
+	SecretsDefault = "default"
+	SecretsVault   = "vault"
+)
+
+// VaultConfig locates the Vault that holds the Secrets and says how to log in.
+type VaultConfig struct {
+	Client  vault.ClientConfig
+	Secrets vault.SecretStoreConfig
 }
 
 // Set is the opened store: every port a binary persists through, all from the same
@@ -65,6 +85,10 @@ type Set struct {
 	// ctx bounds the initial listing of a Kubernetes port opened during wiring.
 	ctx    context.Context
 	logger *slog.Logger
+	vault  VaultConfig
+
+	vaultMu     sync.Mutex
+	vaultClient *vault.Client
 
 	mu          sync.Mutex
 	apps        ports.ApplicationRepository
@@ -77,18 +101,106 @@ type Set struct {
 // Open opens the store cfg selects and returns it with a cleanup that closes it. ctx
 // bounds the initial sync of the Kubernetes informers opened through the Set.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Set, func(), error) {
+	var s *Set
+	var cleanup func()
 	switch cfg.Store {
 	case "", Embedded:
-		return OpenEmbedded(cfg.DataDir, logger)
+		var err error
+		if s, cleanup, err = OpenEmbedded(cfg.DataDir, logger); err != nil {
+			return nil, nil, err
+		}
 	case Kubernetes:
 		kc, err := KubeConfig(cfg.Kubeconfig)
 		if err != nil {
 			return nil, nil, err
 		}
-		s, cleanup := OpenKubernetes(ctx, kc, cfg.Namespace, logger)
-		return s, cleanup, nil
+		s, cleanup = OpenKubernetes(ctx, kc, cfg.Namespace, logger)
+	default:
+		return nil, nil, fmt.Errorf("--store must be %s or %s, got %q", Embedded, Kubernetes, cfg.Store)
 	}
-	return nil, nil, fmt.Errorf("--store must be %s or %s, got %q", Embedded, Kubernetes, cfg.Store)
+	s.vault = cfg.Vault
+	switch cfg.Secrets {
+	case "", SecretsDefault:
+		return s, s.closeVault(cleanup), nil
+	case SecretsVault:
+		if err := s.openVaultSecrets(); err != nil {
+			s.closeVault(cleanup)()
+			return nil, nil, err
+		}
+		return s, s.closeVault(cleanup), nil
+	}
+	cleanup()
+	return nil, nil, fmt.Errorf("--secrets-store must be %s or %s, got %q", SecretsDefault, SecretsVault, cfg.Secrets)
+}
+
+// openVaultSecrets puts the Secrets port on Vault. The Client logs in now, so a wrong
+// address, credential or policy stops the binary at start rather than at the first
+// request.
+func (s *Set) openVaultSecrets() error {
+	c, err := s.VaultClient()
+	if err != nil {
+		return err
+	}
+	cfg := s.vault.Secrets
+	if cfg.Logger == nil {
+		cfg.Logger = s.logger
+	}
+	store, err := vault.NewSecretStore(c, cfg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.secrets = store
+	s.closers = append(s.closers, store.Close)
+	s.mu.Unlock()
+	s.logger.Info("credential Secrets are in Vault", "addr", c.API().Address(), "mount", cmpOr(cfg.Mount, "secret"), "prefix", cmpOr(cfg.Prefix, "appconnector/secrets"))
+	return nil
+}
+
+// VaultClient returns the Set's Vault client, logging in on the first call. The Secrets
+// store and the Vault PKI signer share it, and so its token.
+func (s *Set) VaultClient() (*vault.Client, error) {
+	s.vaultMu.Lock()
+	defer s.vaultMu.Unlock()
+	if s.vaultClient != nil {
+		return s.vaultClient, nil
+	}
+	cfg := s.vault.Client
+	if cfg.Logger == nil {
+		cfg.Logger = s.logger
+	}
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c, err := vault.NewClient(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.vaultClient = c
+	return c, nil
+}
+
+// closeVault runs cleanup after closing what was opened on Vault: the watchers first,
+// then the client that keeps the token alive.
+func (s *Set) closeVault(cleanup func()) func() {
+	return func() {
+		s.close()
+		s.vaultMu.Lock()
+		if s.vaultClient != nil {
+			s.vaultClient.Close()
+			s.vaultClient = nil
+		}
+		s.vaultMu.Unlock()
+		cleanup()
+	}
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // OpenKubernetes returns the Kubernetes store of the cluster kc points to, with
@@ -180,11 +292,18 @@ func (s *Set) close() {
 
 // Ready reports the store usable. Kubernetes ports are open only once their informers
 // have listed everything, so there a List answers from a synced cache; in embedded mode
-// it exercises the whole read path.
+// it exercises the whole read path. Secrets in Vault are ready once watched Secrets have
+// been read from Vault once; a later outage does not make the process unready, since
+// it keeps serving what it has.
 func (s *Set) Ready(ctx context.Context) error {
 	s.mu.Lock()
-	apps := s.apps
+	apps, secrets := s.apps, s.secrets
 	s.mu.Unlock()
+	if r, ok := secrets.(interface{ Ready(context.Context) error }); ok {
+		if err := r.Ready(ctx); err != nil {
+			return err
+		}
+	}
 	if apps == nil {
 		return nil
 	}
