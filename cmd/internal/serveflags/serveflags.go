@@ -30,6 +30,8 @@ type Flags struct {
 	Namespace       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	// Vault is --secrets-store and how to reach Vault (--vault-*).
+	Vault Vault
 
 	logLevel   string
 	dataDirSet bool
@@ -50,6 +52,7 @@ func (f *Flags) Register(fs *flag.FlagSet, dataDirUsage string) {
 		"namespace of the credential Secrets and of the connector's tokens, revocations and CA (--store kubernetes)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&f.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take on SIGINT/SIGTERM")
+	f.Vault.register(fs)
 }
 
 // Parse parses args into fs (on which Register was called), with the environment
@@ -59,6 +62,7 @@ func (f *Flags) Parse(fs *flag.FlagSet, args []string, getenv func(string) strin
 		return err
 	}
 	fs.Visit(func(fl *flag.Flag) { f.dataDirSet = f.dataDirSet || fl.Name == "data-dir" })
+	f.Vault.complete(f.Store)
 	if err := f.LogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
@@ -83,6 +87,7 @@ func (f Flags) Validate() []error {
 	if f.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
 	}
+	errs = append(errs, f.Vault.validate()...)
 	return errs
 }
 
@@ -99,7 +104,8 @@ func (f Flags) DataDirGiven() bool { return f.dataDirSet }
 
 // StoreConfig is the Wire provider of the store's selection.
 func StoreConfig(f Flags) storage.Config {
-	return storage.Config{Store: f.Store, DataDir: storage.DataDir(f.DataDir), Kubeconfig: f.Kubeconfig, Namespace: f.Namespace}
+	return storage.Config{Store: f.Store, DataDir: storage.DataDir(f.DataDir), Kubeconfig: f.Kubeconfig, Namespace: f.Namespace,
+		Secrets: f.Vault.SecretsStore, Vault: f.Vault.config()}
 }
 
 // Gateway are the gateway's listeners and proxy settings, shared by appconnector and

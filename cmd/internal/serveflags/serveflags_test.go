@@ -93,13 +93,13 @@ func TestStoreFlags(t *testing.T) {
 	f, err := parse(t, nil, map[string]string{"APPCONNECTOR_STORE": "kubernetes", "APPCONNECTOR_KUBECONFIG": "/k"})
 	require.NoError(t, err)
 	assert.Empty(t, f.Validate())
-	assert.Equal(t, storage.Config{Store: storage.Kubernetes, DataDir: "./data", Kubeconfig: "/k", Namespace: "kyma-system"}, StoreConfig(f.Flags))
+	assert.Equal(t, storage.Config{Store: storage.Kubernetes, DataDir: "./data", Kubeconfig: "/k", Namespace: "kyma-system", Secrets: "default"}, withoutVault(StoreConfig(f.Flags)))
 	assert.True(t, f.Kube())
 	assert.False(t, f.DataDirGiven())
 
 	f, err = parse(t, []string{"--store=embedded", "--namespace=x"}, map[string]string{"APPCONNECTOR_DATA_DIR": "/d"})
 	require.NoError(t, err)
-	assert.Equal(t, storage.Config{Store: storage.Embedded, DataDir: "/d", Namespace: "x"}, StoreConfig(f.Flags))
+	assert.Equal(t, storage.Config{Store: storage.Embedded, DataDir: "/d", Namespace: "x", Secrets: "default"}, withoutVault(StoreConfig(f.Flags)))
 	assert.True(t, f.DataDirGiven(), "the environment counts as given")
 
 	f, err = parse(t, []string{"--store=etcd"}, nil)
