@@ -30,6 +30,11 @@ type Request struct {
 	Subject   Subject
 	NotBefore time.Time
 	NotAfter  time.Time
+	// CSR is the DER of the validated CSR, for a signer that cannot sign a bare public
+	// key (Vault PKI's sign-verbatim takes the CSR itself); such a signer must still
+	// refuse what the CSR asks beyond the fields above. Empty when the request was not
+	// built from a CSR.
+	CSR []byte
 }
 
 // NewRequest builds the signing request for a validated CSR: validity from now (backdated
@@ -43,6 +48,7 @@ func NewRequest(csr *x509.CertificateRequest, subject Subject, now time.Time, va
 		Subject:   subject,
 		NotBefore: now.Add(-backdate).UTC(),
 		NotAfter:  now.Add(validity).UTC(),
+		CSR:       csr.Raw,
 	}
 }
 

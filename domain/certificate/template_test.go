@@ -13,13 +13,15 @@ import (
 
 func TestNewRequestAndTemplate(t *testing.T) {
 	testKeys(t)
-	csr, err := DecodeCSR(encodeCSR(csrDER(t, rsa2048, DefaultSubject.ForApplication("app").Name())))
+	der := csrDER(t, rsa2048, DefaultSubject.ForApplication("app").Name())
+	csr, err := DecodeCSR(encodeCSR(der))
 	require.NoError(t, err)
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	req := NewRequest(csr, DefaultSubject.ForApplication("app"), now, 0)
 	assert.Equal(t, now.Add(-time.Minute), req.NotBefore)
 	assert.Equal(t, now.Add(DefaultValidity), req.NotAfter)
+	assert.Equal(t, der, req.CSR, "the original CSR, for signers that sign it as it is")
 	req = NewRequest(csr, DefaultSubject.ForApplication("app"), now, time.Hour)
 	assert.Equal(t, now.Add(time.Hour), req.NotAfter)
 
