@@ -83,6 +83,24 @@ func RunCertificateSigner(t *testing.T, newSigner func(t *testing.T) ports.Certi
 			}
 			checkIssued(t, issued.Certificate, req)
 		}},
+		{"copies no extension of the CSR", func(t *testing.T, s ports.CertificateSigner) {
+			bc, err := asn1.Marshal(struct {
+				IsCA bool `asn1:"optional"`
+			}{IsCA: true})
+			require.NoError(t, err)
+			eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 1}}) // server auth
+			require.NoError(t, err)
+			req := request(t, rsaKey, &x509.CertificateRequest{ExtraExtensions: []pkix.Extension{
+				{Id: asn1.ObjectIdentifier{2, 5, 29, 19}, Critical: true, Value: bc},
+				{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Value: eku},
+			}}, time.Hour)
+			issued, err := s.Sign(t.Context(), req)
+			if err != nil {
+				require.ErrorIs(t, err, certificate.ErrInvalidCSR)
+				return
+			}
+			checkIssued(t, issued.Certificate, req)
+		}},
 		{"every certificate has its own serial, also when signed concurrently", func(t *testing.T, s ports.CertificateSigner) {
 			var mu sync.Mutex
 			serials := map[string]bool{}
