@@ -26,7 +26,7 @@ const (
 	XFCC
 	// Eventing: --eventing-url, --eventing-mode, --event-type-prefix, --event-log-size.
 	Eventing
-	// CA: --ca-cert, --ca-key, --ca-secret.
+	// CA: --ca-cert, --ca-key, --ca-secret, --ca and --vault-pki-*.
 	CA
 	// Signing: --cert-validity, --cert-subject.
 	Signing
@@ -64,6 +64,8 @@ type Connector struct {
 	CertSubject     certificate.Subject
 	TokenTTL        time.Duration
 	TLSFiles
+	// VaultPKI is --ca and --vault-pki-*, registered with the CA group.
+	VaultPKI
 
 	groups      Group
 	certSubject string
@@ -108,6 +110,7 @@ func (c *Connector) Register(fs *flag.FlagSet, groups Group) {
 		fs.StringVar(&c.CACert, "ca-cert", "", "PEM CA certificate that signs client certificates, e.g. from cert-manager "+
 			"(default: generated in --data-dir; kubernetes mode: the Secret --ca-secret)")
 		fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key of --ca-cert")
+		c.VaultPKI.register(fs)
 		fs.StringVar(&c.CASecret, "ca-secret", c.CASecret, "kubernetes mode without --ca-cert: Secret in --namespace holding the CA (ca.crt, ca.key); the connector creates it on first start")
 	}
 	if groups&Signing != 0 {
@@ -169,6 +172,7 @@ func (c Connector) Validate() []error {
 	if c.CACert == "" && c.CASecret == "" {
 		errs = append(errs, errors.New("--ca-secret must not be empty"))
 	}
+	errs = append(errs, c.VaultPKI.validate(c)...)
 	return errs
 }
 

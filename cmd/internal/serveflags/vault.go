@@ -110,3 +110,59 @@ func (v Vault) config() storage.VaultConfig {
 		Secrets: vault.SecretStoreConfig{Mount: v.Mount, Prefix: v.Prefix, PollInterval: v.PollInterval},
 	}
 }
+
+// The --ca values.
+const (
+	// CAFiles is the appconnector CA: --ca-cert/--ca-key, the Secret --ca-secret in
+	// Kubernetes mode, or generated in --data-dir.
+	CAFiles = "default"
+	// CAVault has Vault PKI sign client certificates (--vault-pki-*), reached and logged
+	// in to as --vault-* say.
+	CAVault = "vault"
+)
+
+// VaultPKI selects the certificate authority (--ca) and, for Vault PKI, the engine that
+// signs. Registered with the CA group.
+type VaultPKI struct {
+	CA        string
+	PKIMount  string
+	PKIIssuer string
+	PKIRole   string
+}
+
+func (p *VaultPKI) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.CA, "ca", CAFiles, "who signs client certificates: default (--ca-cert/--ca-key, --ca-secret or --data-dir) "+
+		"or vault (Vault PKI's sign-verbatim, --vault-pki-*; caCrt is Vault's chain)")
+	fs.StringVar(&p.PKIMount, "vault-pki-mount", "pki", "path of the Vault PKI engine of --ca vault")
+	fs.StringVar(&p.PKIIssuer, "vault-pki-issuer", "", "issuer of --vault-pki-mount that signs (default: the mount's default issuer)")
+	fs.StringVar(&p.PKIRole, "vault-pki-role", "", "PKI role whose limits apply to --ca vault (sign-verbatim/<role>; default: none)")
+}
+
+// UsesVault reports --ca vault.
+func (p VaultPKI) UsesVault() bool { return p.CA == CAVault }
+
+// validate checks --ca against the connector's other settings: the listeners' own
+// certificate cannot come from a CA whose key is in Vault.
+func (p VaultPKI) validate(c Connector) []error {
+	switch p.CA {
+	case CAFiles, "":
+		return nil
+	case CAVault:
+	default:
+		return []error{fmt.Errorf("--ca must be %s or %s, got %q", CAFiles, CAVault, p.CA)}
+	}
+	var errs []error
+	if c.CACert != "" {
+		errs = append(errs, errors.New("--ca vault signs with Vault PKI: drop --ca-cert/--ca-key"))
+	}
+	if c.groups&Listeners != 0 && c.ConnectorTLS && c.TLSCert == "" {
+		errs = append(errs, errors.New("--ca vault: the connector's TLS listeners need --tls-cert/--tls-key (e.g. issued by Vault PKI), "+
+			"or --connector-tls=false behind an ingress"))
+	}
+	return errs
+}
+
+// SignerConfig is the Vault PKI signer's configuration.
+func (p VaultPKI) SignerConfig() vault.SignerConfig {
+	return vault.SignerConfig{Mount: p.PKIMount, Issuer: p.PKIIssuer, Role: p.PKIRole}
+}

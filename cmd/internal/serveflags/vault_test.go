@@ -2,6 +2,8 @@ package serveflags
 
 import (
 	"errors"
+	"flag"
+	"io"
 	"testing"
 	"time"
 
@@ -64,4 +66,43 @@ func TestVaultFlagErrorsNameTheFlag(t *testing.T) {
 func withoutVault(c storage.Config) storage.Config {
 	c.Vault = storage.VaultConfig{}
 	return c
+}
+
+func TestCAVault(t *testing.T) {
+	t.Parallel()
+	parseC := func(groups Group, args ...string) (Connector, error) {
+		var c Connector
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.Register(fs, groups)
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+		return c, c.Complete()
+	}
+	c, err := parseC(AllConnector, "--ca=vault", "--tls-cert=c.pem", "--tls-key=k.pem", "--vault-pki-mount=pki_int", "--vault-pki-issuer=apps", "--vault-pki-role=clients")
+	require.NoError(t, err)
+	assert.Empty(t, c.Validate())
+	assert.True(t, c.UsesVault())
+	assert.Equal(t, vault.SignerConfig{Mount: "pki_int", Issuer: "apps", Role: "clients"}, c.SignerConfig())
+
+	c, err = parseC(AllConnector, "--ca=vault", "--connector-tls=false", "--trust-xfcc")
+	require.NoError(t, err)
+	assert.Empty(t, c.Validate(), "behind an ingress the listeners need no certificate")
+	c, err = parseC(Validator|XFCC|CA, "--ca=vault")
+	require.NoError(t, err)
+	assert.Empty(t, c.Validate(), "the validator only verifies against Vault's chain")
+
+	c, err = parseC(AllConnector, "--ca=vault", "--ca-cert=x.pem", "--ca-key=y.pem")
+	require.NoError(t, err)
+	all := errors.Join(c.Validate()...).Error()
+	assert.Contains(t, all, "--ca vault signs with Vault PKI: drop --ca-cert/--ca-key")
+	assert.Contains(t, all, "--ca vault: the connector's TLS listeners need --tls-cert/--tls-key")
+	c, err = parseC(AllConnector, "--ca=acme")
+	require.NoError(t, err)
+	assert.EqualError(t, errors.Join(c.Validate()...), `--ca must be default or vault, got "acme"`)
+	c, err = parseC(Tokens)
+	require.NoError(t, err)
+	assert.Empty(t, c.Validate())
+	assert.False(t, c.UsesVault())
 }
