@@ -5,6 +5,7 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
@@ -24,12 +25,14 @@ type App struct {
 	*runner.Group
 }
 
-func newApp(cfg Config, logger *slog.Logger, api *httpapi.Server, gw *gateway.Gateway, cs *components.ConnectorServers) *App {
+func newApp(cfg Config, logger *slog.Logger, tel *telemetry.Telemetry, api *httpapi.Server, gw *gateway.Gateway, cs *components.ConnectorServers) *App {
 	g := runner.New(logger, cfg.ShutdownTimeout)
 	g.AddServer(serverAPI, cfg.APIAddr, api.Handler(), cfg.RequestLimits)
 	g.AddServer(serverGateway, cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
 	g.AddServer(serverGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
 	g.AddLoop(gw.Run)
 	cs.Add(g, cfg.RequestLimits)
+	cs.ObserveCertificates(g, tel)
+	components.AddMetrics(g, tel)
 	return &App{Group: g}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
 
@@ -36,13 +37,21 @@ func startApp(t *testing.T, args ...string) (map[string]string, func()) {
 // flag (the listener limits).
 func startAppWith(t *testing.T, change func(*Config), args ...string) (map[string]string, func()) {
 	t.Helper()
-	base := []string{"--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--connector-addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0"}
+	return startAppLogging(t, change, io.Discard, args...)
+}
+
+// startAppLogging is startAppWith with the process's log written to w. The metrics
+// listener is off unless args set --metrics-addr.
+func startAppLogging(t *testing.T, change func(*Config), w io.Writer, args ...string) (map[string]string, func()) {
+	t.Helper()
+	base := []string{"--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--connector-addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0",
+		"--metrics-addr", ""}
 	cfg, err := parseConfig(append(base, args...), func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
 	if change != nil {
 		change(&cfg)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := components.NewLogger(w, cfg.LogLevel)
 	app, cleanup, err := initApp(cfg, logger)
 	require.NoError(t, err)
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/wire"
 
-	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
@@ -20,7 +19,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 	wire.Build(
 		wire.FieldsOf(new(Config), "Flags", "Gateway", "Management", "Connector"), serveflags.StoreConfig, storage.ConnectorSet,
 		components.ManagementSet, provideAPIConfig,
-		serveflags.GatewayConfig, gateway.New,
+		components.TelemetrySet, serveflags.GatewayConfig, components.NewGateway,
 		createCA, components.SigningSet, components.ConnectorSet, components.NewConnectorServers,
 		newApp,
 	)

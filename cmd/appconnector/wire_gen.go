@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"github.com/appconnector/appconnector/adapters/connectorapi"
-	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/storage"
@@ -27,30 +26,39 @@ import (
 // store's initial sync.
 func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App, func(), error) {
 	flags := cfg.Flags
+	telemetry, cleanup, err := components.ProvideTelemetry(ctx, flags, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	management := cfg.Management
 	adminToken, err := components.ProvideAdminToken(flags, management)
 	if err != nil {
+		cleanup()
 		return nil, nil, err
 	}
 	config := serveflags.StoreConfig(flags)
-	set, cleanup, err := storage.Open(ctx, config, logger)
+	set, cleanup2, err := storage.Open(ctx, config, logger)
 	if err != nil {
+		cleanup()
 		return nil, nil, err
 	}
-	serveflagsGateway := cfg.Gateway
-	gatewayConfig := serveflags.GatewayConfig(serveflagsGateway)
+	gateway := cfg.Gateway
+	gatewayConfig := serveflags.GatewayConfig(gateway)
 	applicationRepository, err := storage.ProvideApplications(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	secretStore, err := storage.ProvideSecrets(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	gatewayGateway, err := gateway.New(gatewayConfig, applicationRepository, secretStore, logger)
+	gatewayGateway, err := components.NewGateway(gatewayConfig, telemetry, applicationRepository, secretStore, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
@@ -61,38 +69,44 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 	handler := metadataapi.New(metadataService, logger)
 	serveflagsConnector := cfg.Connector
 	componentsCreateCA := createCA()
-	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, componentsCreateCA, logger)
+	ca, err := components.ObservedCA(ctx, flags, serveflagsConnector, set, componentsCreateCA, telemetry, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	certPool := components.ClientCAs(ca)
-	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool)
+	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool, telemetry)
 	connectorConfig := components.ConnectorConfig(serveflagsConnector)
 	tokenStore, err := storage.ProvideTokens(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	revocationList, err := storage.ProvideRevocations(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	eventLogSize := components.EventLogSize(serveflagsConnector)
 	eventLog := storage.ProvideEventLog(set, eventLogSize)
-	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, logger)
+	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, telemetry, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	connectorService, err := connector.New(connectorConfig, deps)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	managementRoutes, err := connectorapi.NewManagementRoutes(connectorapiConfig, connectorService, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
@@ -100,11 +114,13 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
 	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, connectorService, ca, handler, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	app := newApp(cfg, logger, server, gatewayGateway, connectorServers)
+	app := newApp(cfg, logger, telemetry, server, gatewayGateway, connectorServers)
 	return app, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }

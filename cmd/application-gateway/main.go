@@ -13,6 +13,7 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
@@ -39,10 +40,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return err
 }
 
-// newGroup serves the gateway's two listeners, and health on --health-addr: ready once
-// the store has synced and the gateway has loaded its first route table.
-func newGroup(cfg Config, s *storage.Set, gw *gateway.Gateway, logger *slog.Logger) *runner.Group {
-	g := components.NewGroup(cfg.Flags, cfg.Health, components.GatewayReady(s, gw), logger)
+// newGroup serves the gateway's two listeners, health on --health-addr (ready once the
+// store has synced and the gateway has loaded its first route table) and metrics.
+func newGroup(cfg Config, s *storage.Set, gw *gateway.Gateway, tel *telemetry.Telemetry, logger *slog.Logger) *runner.Group {
+	g := components.NewGroup(cfg.Flags, cfg.Health, components.GatewayReady(s, gw), tel, logger)
 	g.AddServer(components.ServerGateway, cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
 	g.AddServer(components.ServerGatewayCompass, cfg.GatewayCompassAddr, gw.CompassHandler(), cfg.GatewayLimits)
 	g.AddLoop(gw.Run)

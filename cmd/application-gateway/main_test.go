@@ -67,7 +67,7 @@ func TestRunServesFromTheDataDir(t *testing.T) {
 	done := make(chan error, 1)
 	addrs := make(chan [2]string, 1)
 	go func() {
-		done <- run(rctx, []string{"--data-dir", dir, "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0"},
+		done <- run(rctx, []string{"--data-dir", dir, "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", "--metrics-addr="},
 			func(string) string { return "" }, io.Discard, addrs)
 	}()
 	var a [2]string
@@ -117,7 +117,7 @@ func TestHelpTellsTheTruthAboutTheDataDir(t *testing.T) {
 	db, err := bolt.Open(dir, nil) // appconnector running on dir
 	require.NoError(t, err)
 	defer db.Close()
-	err = run(context.Background(), []string{"--data-dir", dir, "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0"},
+	err = run(context.Background(), []string{"--data-dir", dir, "--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", "--metrics-addr="},
 		func(string) string { return "" }, io.Discard, nil)
 	assert.ErrorIs(t, err, bolt.ErrInUse)
 }

@@ -8,8 +8,8 @@ package main
 
 import (
 	"context"
-	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 	"log/slog"
@@ -25,25 +25,34 @@ func initGateway(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.
 	if err != nil {
 		return nil, nil, err
 	}
-	serveflagsGateway := cfg.Gateway
-	gatewayConfig := serveflags.GatewayConfig(serveflagsGateway)
+	gateway := cfg.Gateway
+	gatewayConfig := serveflags.GatewayConfig(gateway)
+	telemetry, cleanup2, err := components.ProvideTelemetry(ctx, flags, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	applicationRepository, err := storage.ProvideApplications(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	secretStore, err := storage.ProvideSecrets(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	gatewayGateway, err := gateway.New(gatewayConfig, applicationRepository, secretStore, logger)
+	gatewayGateway, err := components.NewGateway(gatewayConfig, telemetry, applicationRepository, secretStore, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	group := newGroup(cfg, set, gatewayGateway, logger)
+	group := newGroup(cfg, set, gatewayGateway, telemetry, logger)
 	return group, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }

@@ -29,49 +29,62 @@ func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 	}
 	serveflagsConnector := cfg.Connector
 	createCA := _wireCreateCAValue
-	ca, err := components.ProvideCA(ctx, flags, serveflagsConnector, set, createCA, logger)
+	telemetry, cleanup2, err := components.ProvideTelemetry(ctx, flags, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
+	ca, err := components.ObservedCA(ctx, flags, serveflagsConnector, set, createCA, telemetry, logger)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	certPool := components.ClientCAs(ca)
-	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool)
+	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool, telemetry)
 	connectorConfig := components.ConnectorConfig(serveflagsConnector)
 	applicationRepository, err := storage.ProvideApplications(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	tokenStore, err := storage.ProvideTokens(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	revocationList, err := storage.ProvideRevocations(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	eventLogSize := components.EventLogSize(serveflagsConnector)
 	eventLog := storage.ProvideEventLog(set, eventLogSize)
-	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, logger)
+	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, telemetry, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	service, err := connector.New(connectorConfig, deps)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	handler := components.NoMetadata()
 	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, service, ca, handler, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	group := components.ConnectorGroup(cfg, set, connectorServers, logger)
+	group := components.ConnectorGroup(cfg, set, connectorServers, telemetry, logger)
 	return group, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
@@ -50,8 +51,9 @@ func provideAPIConfig(tok components.AdminToken, s *storage.Set) httpapi.Config 
 	return components.APIConfig(tok, components.StoreReady(s))
 }
 
-func newGroup(cfg Config, api *httpapi.Server, logger *slog.Logger) *runner.Group {
+func newGroup(cfg Config, api *httpapi.Server, tel *telemetry.Telemetry, logger *slog.Logger) *runner.Group {
 	g := runner.New(logger, cfg.ShutdownTimeout)
 	g.AddServer(components.ServerAPI, cfg.APIAddr, api.Handler(), runner.RequestLimits())
+	components.AddMetrics(g, tel)
 	return g
 }

@@ -19,6 +19,6 @@ import (
 func initManagementAPI(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Group, func(), error) {
 	wire.Build(wire.FieldsOf(new(Config), "Flags", "Management", "Connector"), serveflags.StoreConfig, storage.ConnectorSet,
 		wire.Value(components.NoSigner{}), wire.Bind(new(ports.CertificateSigner), new(components.NoSigner)), components.NoClientCAs,
-		components.ConnectorSet, components.ManagementSet, provideAPIConfig, newGroup)
+		components.TelemetrySet, components.ConnectorSet, components.ManagementSet, provideAPIConfig, newGroup)
 	return nil, nil, nil
 }

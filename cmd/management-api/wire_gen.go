@@ -53,40 +53,51 @@ func initManagementAPI(ctx context.Context, cfg Config, logger *slog.Logger) (*r
 	handler := metadataapi.New(metadataService, logger)
 	serveflagsConnector := cfg.Connector
 	certPool := components.NoClientCAs()
-	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool)
+	telemetry, cleanup2, err := components.ProvideTelemetry(ctx, flags, logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool, telemetry)
 	connectorConfig := components.ConnectorConfig(serveflagsConnector)
 	tokenStore, err := storage.ProvideTokens(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	revocationList, err := storage.ProvideRevocations(set)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	eventLogSize := components.EventLogSize(serveflagsConnector)
 	eventLog := storage.ProvideEventLog(set, eventLogSize)
 	noSigner := _wireNoSignerValue
-	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, noSigner, logger)
+	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, noSigner, telemetry, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	connectorService, err := connector.New(connectorConfig, deps)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	managementRoutes, err := connectorapi.NewManagementRoutes(connectorapiConfig, connectorService, logger)
 	if err != nil {
+		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	extraRoutes := components.ExtraRoutes(handler, managementRoutes)
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
-	group := newGroup(cfg, server, logger)
+	group := newGroup(cfg, server, telemetry, logger)
 	return group, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }

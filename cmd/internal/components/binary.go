@@ -20,6 +20,7 @@ import (
 
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
 )
@@ -71,7 +72,7 @@ func (b Binary[C]) Run(ctx context.Context, args []string, getenv func(string) s
 		return usageError{err}
 	}
 	f := cfg.Base()
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: f.LogLevel}))
+	logger := NewLogger(stderr, f.LogLevel)
 	g, cleanup, err := b.Wire(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -125,10 +126,18 @@ func HealthHandler(ready Ready, logger *slog.Logger) http.Handler {
 	return mux
 }
 
-// NewGroup returns the runner of a component binary with its health listener on h.
-func NewGroup(f serveflags.Flags, h serveflags.Health, ready Ready, logger *slog.Logger) *runner.Group {
+// NewLogger is the JSON logger of a serving binary; a record logged with the context of
+// a request inside a span carries its trace_id and span_id.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+}
+
+// NewGroup returns the runner of a component binary with its health listener on h and
+// the metrics listener.
+func NewGroup(f serveflags.Flags, h serveflags.Health, ready Ready, tel *telemetry.Telemetry, logger *slog.Logger) *runner.Group {
 	g := runner.New(logger, f.ShutdownTimeout)
 	g.AddServer(ServerHealth, h.HealthAddr, HealthHandler(ready, logger), runner.RequestLimits())
+	AddMetrics(g, tel)
 	return g
 }
 
@@ -148,8 +157,9 @@ func GatewayReady(s *storage.Set, gw *gateway.Gateway) Ready {
 
 // ConnectorGroup is the runner of a connector-side component: health, then the
 // connector's listeners of cfg.
-func ConnectorGroup(cfg serveflags.Component, s *storage.Set, cs *ConnectorServers, logger *slog.Logger) *runner.Group {
-	g := NewGroup(cfg.Flags, cfg.Health, StoreReady(s), logger)
+func ConnectorGroup(cfg serveflags.Component, s *storage.Set, cs *ConnectorServers, tel *telemetry.Telemetry, logger *slog.Logger) *runner.Group {
+	g := NewGroup(cfg.Flags, cfg.Health, StoreReady(s), tel, logger)
 	cs.Add(g, runner.RequestLimits())
+	cs.ObserveCertificates(g, tel)
 	return g
 }

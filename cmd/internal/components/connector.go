@@ -18,6 +18,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
 	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/adapters/tlsfiles"
 	"github.com/appconnector/appconnector/app/connector"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
@@ -70,19 +71,21 @@ func ProvideCA(ctx context.Context, f serveflags.Flags, c serveflags.Connector, 
 func ClientCAs(signer *ca.CA) *x509.CertPool { return signer.Pool() }
 
 // ConnectorDeps takes the token, revocation and event-log ports from the same store as
-// the Applications, so one data dir (or one API server) holds everything.
+// the Applications, so one data dir (or one API server) holds everything. Signing runs
+// in a span, and every delivery is counted and traced (to the endpoint's traceparent).
 func ConnectorDeps(c serveflags.Connector, apps ports.ApplicationRepository, tokens ports.TokenStore, revocations ports.RevocationList,
-	eventLog ports.EventLog, signer ports.CertificateSigner, logger *slog.Logger) (connector.Deps, error) {
-	deps := connector.Deps{Applications: apps, Tokens: tokens, Signer: signer, Revocations: revocations, Logger: logger}
+	eventLog ports.EventLog, signer ports.CertificateSigner, tel *telemetry.Telemetry, logger *slog.Logger) (connector.Deps, error) {
+	deps := connector.Deps{Applications: apps, Tokens: tokens, Signer: tel.Tracing.InstrumentSigner(signer), Revocations: revocations, Logger: logger}
 	if c.EventingURL == "" {
-		deps.Sink, deps.EventLog = eventing.NewLogSink(eventLog), eventLog
+		deps.Sink, deps.EventLog = tel.Events.InstrumentSink(eventing.NewLogSink(eventLog), tel.Tracing), eventLog
 		return deps, nil
 	}
-	f, err := eventing.NewForwarder(eventing.Config{URL: c.EventingURL, Timeout: gateway.DefaultConfig().ProxyTimeout, Structured: c.EventingMode == "structured"}, nil, logger)
+	f, err := eventing.NewForwarder(eventing.Config{URL: c.EventingURL, Timeout: gateway.DefaultConfig().ProxyTimeout,
+		Structured: c.EventingMode == "structured", Tracing: tel.Tracing}, nil, logger)
 	if err != nil {
 		return connector.Deps{}, fmt.Errorf("--eventing-url: %w", err)
 	}
-	deps.Sink = f
+	deps.Sink = tel.Events.InstrumentSink(f, tel.Tracing)
 	return deps, nil
 }
 
@@ -97,9 +100,10 @@ func ConnectorConfig(c serveflags.Connector) connector.Config {
 }
 
 // ConnectorAPIConfig is the Wire provider of the connector handlers' configuration.
-func ConnectorAPIConfig(c serveflags.Connector, clientCAs *x509.CertPool) connectorapi.Config {
+func ConnectorAPIConfig(c serveflags.Connector, clientCAs *x509.CertPool, tel *telemetry.Telemetry) connectorapi.Config {
 	return connectorapi.Config{ConnectorURL: c.ConnectorURL, MTLSURL: c.MTLSURL, GatewayURL: c.EventsURL,
-		TrustXFCC: c.TrustXFCC, MTLSTrustXFCC: c.MTLSTrustXFCC(), ClientCAs: clientCAs}
+		TrustXFCC: c.TrustXFCC, MTLSTrustXFCC: c.MTLSTrustXFCC(), ClientCAs: clientCAs,
+		Metrics: tel.Connector, EventMetrics: tel.Events, Tracing: tel.Tracing}
 }
 
 // NoSigner is the CertificateSigner of a binary that issues tokens but never signs (the

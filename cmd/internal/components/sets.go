@@ -17,13 +17,17 @@ import (
 	"github.com/appconnector/appconnector/ports"
 )
 
+// TelemetrySet provides the process's *telemetry.Telemetry from the shared flags: every
+// binary's metrics, spans and log correlation come from this one value.
+var TelemetrySet = wire.NewSet(ProvideTelemetry)
+
 // ConnectorSet provides the connector use cases from the Connector flags and the store's
 // ports (storage.ConnectorSet) and a ports.CertificateSigner.
 var ConnectorSet = wire.NewSet(EventLogSize, ConnectorDeps, ConnectorConfig, connector.New, ConnectorAPIConfig)
 
 // SigningSet provides the CA as the signer and as the pool of client CAs; the injector
 // provides CreateCA.
-var SigningSet = wire.NewSet(ProvideCA, wire.Bind(new(ports.CertificateSigner), new(*ca.CA)), ClientCAs)
+var SigningSet = wire.NewSet(ObservedCA, wire.Bind(new(ports.CertificateSigner), new(*ca.CA)), ClientCAs)
 
 // ManagementSet provides the management API server from the Management flags, an
 // httpapi.Config and the store's ports: Application and Secret CRUD, the legacy
@@ -35,7 +39,7 @@ var ManagementSet = wire.NewSet(registry.NewService, MetadataConfig, metadata.Ne
 // connectivity-validator) from its serveflags.Component, a context, a logger and
 // CreateCA; the listeners are those of the Component's flag groups.
 var ConnectorServersSet = wire.NewSet(wire.FieldsOf(new(serveflags.Component), "Flags", "Connector"), serveflags.StoreConfig,
-	storage.ConnectorSet, SigningSet, ConnectorSet, NoMetadata, NewConnectorServers, ConnectorGroup)
+	storage.ConnectorSet, TelemetrySet, SigningSet, ConnectorSet, NoMetadata, NewConnectorServers, ConnectorGroup)
 
 // MetadataConfig is the Wire provider of the legacy Application Registry's configuration.
 func MetadataConfig(m serveflags.Management) metadata.Config {

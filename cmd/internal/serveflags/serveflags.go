@@ -17,6 +17,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/cmd/internal/flagenv"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
@@ -32,6 +33,9 @@ type Flags struct {
 	ShutdownTimeout time.Duration
 	// Vault is --secrets-store and how to reach Vault (--vault-*).
 	Vault Vault
+	// Telemetry is --metrics-addr, --pprof and --otlp-endpoint; its Getenv is the
+	// binary's, so the OTEL_* variables come from where every other setting does.
+	Telemetry telemetry.Config
 
 	logLevel   string
 	dataDirSet bool
@@ -53,6 +57,9 @@ func (f *Flags) Register(fs *flag.FlagSet, dataDirUsage string) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&f.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take on SIGINT/SIGTERM")
 	f.Vault.register(fs)
+	telemetry.RegisterFlags(fs, &f.Telemetry)
+	// Each component is its own service in a trace (OTEL_SERVICE_NAME still wins).
+	f.Telemetry.ServiceName = fs.Name()
 }
 
 // Parse parses args into fs (on which Register was called), with the environment
@@ -63,6 +70,7 @@ func (f *Flags) Parse(fs *flag.FlagSet, args []string, getenv func(string) strin
 	}
 	fs.Visit(func(fl *flag.Flag) { f.dataDirSet = f.dataDirSet || fl.Name == "data-dir" })
 	f.Vault.complete(f.Store)
+	f.Telemetry.Getenv = getenv
 	if err := f.LogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}

@@ -26,14 +26,22 @@ import (
 )
 
 // Start runs b with args until the test ends and returns its bound addresses by server
-// name. getenv is empty: tests pass everything as flags.
+// name. getenv is empty: tests pass everything as flags. The metrics listener is off
+// unless args set --metrics-addr (its default port would collide between tests).
 func Start[C components.Config](t *testing.T, b components.Binary[C], args ...string) map[string]string {
 	t.Helper()
+	return StartLogging(t, b, io.Discard, args...)
+}
+
+// StartLogging is Start with the binary's log written to stderr.
+func StartLogging[C components.Config](t *testing.T, b components.Binary[C], stderr io.Writer, args ...string) map[string]string {
+	t.Helper()
+	args = append([]string{"--metrics-addr="}, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	addrs := make(chan map[string]string, 1)
 	go func() {
-		done <- b.Run(ctx, args, func(string) string { return "" }, io.Discard, func(a map[string]string) { addrs <- a })
+		done <- b.Run(ctx, args, func(string) string { return "" }, stderr, func(a map[string]string) { addrs <- a })
 	}()
 	t.Cleanup(func() {
 		cancel()
