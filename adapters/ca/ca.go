@@ -3,12 +3,8 @@ package ca
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -155,17 +151,8 @@ func fromPEM(pemCert, pemKey []byte, logger *slog.Logger) (*CA, error) {
 	return &CA{cert: cert, chain: certs, key: key, logger: logger}, nil
 }
 
-// generate makes a self-signed ECDSA P-256 CA: fast to sign with, and accepted by every
-// TLS stack that matters.
+// generate makes the CA for a data dir that has none (see certificate.NewSelfSignedCA).
 func generate(cfg Config) (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate ca key: %w", err)
-	}
-	serial, err := certificate.RandomSerial(rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
 	cn := cfg.CommonName
 	if cn == "" {
 		cn = "appconnector CA"
@@ -174,27 +161,7 @@ func generate(cfg Config) (certPEM, keyPEM []byte, err error) {
 	if validity <= 0 {
 		validity = DefaultCAValidity
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"appconnector"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(validity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("self-sign ca: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode ca key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
+	return certificate.NewSelfSignedCA(rand.Reader, cn, time.Now(), validity)
 }
 
 func writeGenerated(cfg Config, certPath, keyPath string) error {
