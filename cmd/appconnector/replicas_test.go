@@ -23,8 +23,9 @@ import (
 // TestTwoReplicas: two replicas of every component (two all-in-one processes) on one API
 // server share everything through it. An Application with its Secret registered through
 // A's management API is routed by B's gateway within 1 s; a token issued through A's
-// management API is redeemed exactly once by 16 concurrent clients split across both
-// connectors; the certificate revoked through A's connector is refused by B's within 1 s.
+// management API is redeemed through B's connector, once; one issued through B's is
+// redeemed exactly once by 16 concurrent clients split across both connectors; the
+// certificate revoked through A's connector is refused by B's within 1 s.
 func TestTwoReplicas(t *testing.T) {
 	k := realservers.KubeAPIServer(t)
 	ns := k.Namespace(t)
@@ -43,7 +44,7 @@ func TestTwoReplicas(t *testing.T) {
 	}))
 	t.Cleanup(target.Close)
 
-	apiA := "http://" + a[serverAPI]
+	apiA, apiB := "http://"+a[serverAPI], "http://"+b[serverAPI]
 	code, body := do(t, http.MethodPut, apiA+"/v1/secrets/shop-basic", token, "apiVersion: v1\nkind: Secret\nmetadata: {name: shop-basic}\nstringData: {username: u, password: p}\n")
 	require.Equal(t, http.StatusCreated, code, body)
 	app := ns
@@ -64,13 +65,25 @@ spec:
 	}, time.Second, 5*time.Millisecond, "an Application registered through A's management API must be routed by B's gateway within 1 s")
 	t.Logf("B's gateway routed the Application %v after A's management API registered it", time.Since(registered))
 
-	code, body = do(t, http.MethodPost, apiA+"/v1/applications/"+app+"/tokens", token, "")
-	require.Equal(t, http.StatusCreated, code, body)
-	var issued schema.TokenResponse
-	require.NoError(t, json.Unmarshal([]byte(body), &issued))
-
+	issue := func(api string) string {
+		t.Helper()
+		code, body := do(t, http.MethodPost, api+"/v1/applications/"+app+"/tokens", token, "")
+		require.Equal(t, http.StatusCreated, code, body)
+		var issued schema.TokenResponse
+		require.NoError(t, json.Unmarshal([]byte(body), &issued))
+		return issued.Token
+	}
 	pool := componenttest.CAPool(t, k, ns)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+
+	// Issued through A, redeemed through B, and then used up for A too.
+	first := issue(apiA)
+	_, err := componenttest.Pair(hc, b[serverConnector], b[serverConnector], first)
+	require.NoError(t, err, "a token A's management API issued is redeemed through B's connector")
+	_, err = componenttest.Pair(hc, a[serverConnector], a[serverConnector], first)
+	require.Equal(t, http.StatusForbidden, componenttest.StatusOf(err), "and then refused by A's: %v", err)
+
+	second := issue(apiB)
 	const n = 16
 	certs := make(chan tls.Certificate, n)
 	refused := make(chan int, n)
@@ -80,7 +93,7 @@ spec:
 		addr := []string{a[serverConnector], b[serverConnector]}[i%2]
 		wg.Go(func() {
 			<-start
-			c, err := componenttest.Pair(hc, addr, addr, issued.Token)
+			c, err := componenttest.Pair(hc, addr, addr, second)
 			if err != nil {
 				refused <- componenttest.StatusOf(err)
 				return
@@ -101,7 +114,7 @@ spec:
 
 	certHC := componenttest.MTLSClient(pool, <-certs)
 	infoB := "https://" + b[serverMTLS] + schema.PathManagementInfo
-	_, err := client.ManagementInfo(t.Context(), certHC, infoB)
+	_, err = client.ManagementInfo(t.Context(), certHC, infoB)
 	require.NoError(t, err, "B's connector accepts the certificate")
 	require.NoError(t, client.Revoke(t.Context(), certHC, "https://"+a[serverMTLS]+schema.PathRevocations))
 	revoked := time.Now()
