@@ -88,7 +88,7 @@ func TestNoAPICallPerProxiedRequest(t *testing.T) {
 
 	counter, kubeconfig := countingAPIServer(t, k)
 	addrs := componenttest.Start(t, binary, "--store", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", ns,
-		"--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0")
+		"--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", "--metrics-addr", "")
 	componenttest.WaitHealthy(t, addrs[components.ServerHealth])
 	code, body := componenttest.Get(t, "http://"+addrs[components.ServerGateway]+"/"+app+"/orders/x", "")
 	require.Equal(t, "200 u", fmt.Sprint(code, " ", body))

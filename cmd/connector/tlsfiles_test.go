@@ -71,7 +71,7 @@ func TestTLSCertificateFromRotatedFiles(t *testing.T) {
 	const interval = 100 * time.Millisecond
 	addrs := componenttest.Start(t, binary, "--data-dir", ":memory:", "--connector-addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0",
 		"--health-addr", "127.0.0.1:0", "--tls-cert", filepath.Join(dir, "tls.crt"), "--tls-key", filepath.Join(dir, "tls.key"),
-		"--tls-reload-interval", interval.String())
+		"--tls-reload-interval", interval.String(), "--metrics-addr", "")
 	componenttest.WaitHealthy(t, addrs[components.ServerHealth])
 	listeners := []string{addrs[components.ServerConnector], addrs[components.ServerMTLS]}
 	for _, a := range listeners {
