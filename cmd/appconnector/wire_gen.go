@@ -75,7 +75,18 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 		cleanup()
 		return nil, nil, err
 	}
-	certPool := components.ClientCAs(ca)
+	certificateSigner, err := components.ProvideSigner(serveflagsConnector, ca, set)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	certPool, err := components.SignerClientCAs(ctx, serveflagsConnector, ca, certificateSigner)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool, telemetry)
 	connectorConfig := components.ConnectorConfig(serveflagsConnector)
 	tokenStore, err := storage.ProvideTokens(set)
@@ -92,7 +103,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 	}
 	eventLogSize := components.EventLogSize(serveflagsConnector)
 	eventLog := storage.ProvideEventLog(set, eventLogSize)
-	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, telemetry, logger)
+	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, certificateSigner, telemetry, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -112,7 +123,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 	}
 	extraRoutes := components.ExtraRoutes(handler, managementRoutes)
 	server := httpapi.NewServer(httpapiConfig, service, logger, extraRoutes)
-	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, connectorService, ca, handler, logger)
+	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, connectorService, ca, certPool, handler, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()

@@ -40,7 +40,18 @@ func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 		cleanup()
 		return nil, nil, err
 	}
-	certPool := components.ClientCAs(ca)
+	certificateSigner, err := components.ProvideSigner(serveflagsConnector, ca, set)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	certPool, err := components.SignerClientCAs(ctx, serveflagsConnector, ca, certificateSigner)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	connectorapiConfig := components.ConnectorAPIConfig(serveflagsConnector, certPool, telemetry)
 	connectorConfig := components.ConnectorConfig(serveflagsConnector)
 	applicationRepository, err := storage.ProvideApplications(set)
@@ -63,7 +74,7 @@ func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 	}
 	eventLogSize := components.EventLogSize(serveflagsConnector)
 	eventLog := storage.ProvideEventLog(set, eventLogSize)
-	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, ca, telemetry, logger)
+	deps, err := components.ConnectorDeps(serveflagsConnector, applicationRepository, tokenStore, revocationList, eventLog, certificateSigner, telemetry, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -76,7 +87,7 @@ func initValidator(ctx context.Context, cfg Config, logger *slog.Logger) (*runne
 		return nil, nil, err
 	}
 	handler := components.NoMetadata()
-	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, service, ca, handler, logger)
+	connectorServers, err := components.NewConnectorServers(serveflagsConnector, connectorapiConfig, service, ca, certPool, handler, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()

@@ -136,7 +136,8 @@ type ConnectorServers struct {
 // APIs with Listeners, the validator when --validator-addr is set. meta, if not nil, is
 // mounted on the mTLS API, where the management info's metadataUrl points: a connected
 // system registers its own services with its certificate, as on Kyma.
-func NewConnectorServers(c serveflags.Connector, apiCfg connectorapi.Config, svc *connector.Service, signer *ca.CA, meta *metadataapi.Handler, logger *slog.Logger) (*ConnectorServers, error) {
+func NewConnectorServers(c serveflags.Connector, apiCfg connectorapi.Config, svc *connector.Service, signer *ca.CA, clientCAs *x509.CertPool,
+	meta *metadataapi.Handler, logger *slog.Logger) (*ConnectorServers, error) {
 	cs := &ConnectorServers{svc: svc, c: c}
 	var err error
 	if c.Registered(serveflags.Listeners) {
@@ -148,7 +149,7 @@ func NewConnectorServers(c serveflags.Connector, apiCfg connectorapi.Config, svc
 				return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
 			cs.tls = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cs.reloader.GetCertificate}
-			cs.mtlsTLS = connectorapi.MTLSConfig(tls.Certificate{}, signer.Pool())
+			cs.mtlsTLS = connectorapi.MTLSConfig(tls.Certificate{}, clientCAs)
 			cs.mtlsTLS.Certificates, cs.mtlsTLS.GetCertificate = nil, cs.reloader.GetCertificate
 		case c.ConnectorTLS:
 			// The listeners' certificate names every host clients are told to use, so TLS
@@ -158,7 +159,7 @@ func NewConnectorServers(c serveflags.Connector, apiCfg connectorapi.Config, svc
 				return nil, fmt.Errorf("issue the connector's server certificate: %w", err)
 			}
 			cs.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{serverCert}}
-			cs.mtlsTLS = connectorapi.MTLSConfig(serverCert, signer.Pool())
+			cs.mtlsTLS = connectorapi.MTLSConfig(serverCert, clientCAs)
 		}
 		if cs.connector, err = connectorapi.NewConnectorHandler(apiCfg, svc, logger); err != nil {
 			return nil, err

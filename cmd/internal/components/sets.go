@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/wire"
 
-	"github.com/appconnector/appconnector/adapters/ca"
 	"github.com/appconnector/appconnector/adapters/connectorapi"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/httpapi/metadataapi"
@@ -14,7 +13,6 @@ import (
 	"github.com/appconnector/appconnector/app/metadata"
 	"github.com/appconnector/appconnector/app/registry"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
-	"github.com/appconnector/appconnector/ports"
 )
 
 // TelemetrySet provides the process's *telemetry.Telemetry from the shared flags: every
@@ -25,9 +23,10 @@ var TelemetrySet = wire.NewSet(ProvideTelemetry)
 // ports (storage.ConnectorSet) and a ports.CertificateSigner.
 var ConnectorSet = wire.NewSet(EventLogSize, ConnectorDeps, ConnectorConfig, connector.New, ConnectorAPIConfig)
 
-// SigningSet provides the CA as the signer and as the pool of client CAs; the injector
-// provides CreateCA.
-var SigningSet = wire.NewSet(ObservedCA, wire.Bind(new(ports.CertificateSigner), new(*ca.CA)), ClientCAs)
+// SigningSet provides the signer of --ca (the CA, or Vault PKI) and the pool of client
+// CAs of its chain; the CA also issues the listeners' certificate. The injector provides
+// CreateCA.
+var SigningSet = wire.NewSet(ObservedCA, ProvideSigner, SignerClientCAs)
 
 // ManagementSet provides the management API server from the Management flags, an
 // httpapi.Config and the store's ports: Application and Secret CRUD, the legacy
