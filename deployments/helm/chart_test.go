@@ -162,3 +162,32 @@ func TestCRDMatchesDeploymentsCRDs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(a), string(b), "the chart ships Kyma's CRD as deployments/crds has it")
 }
+
+func TestConnectorServesCertificateFromTLSSecret(t *testing.T) {
+	container := func(objs []map[string]any) any {
+		d := byKind(objs, "Deployment")["rel-appconnector-connector"]
+		require.NotNil(t, d)
+		return dig(d, "spec", "template", "spec", "containers").([]any)[0]
+	}
+	plain := container(Render(t))
+	assert.NotContains(t, dig(plain, "args"), "--tls-cert=/etc/appconnector/tls/tls.crt")
+
+	objs := Render(t, "connector.tlsSecret=connector-tls")
+	c := container(objs)
+	assert.Contains(t, dig(c, "args"), "--tls-cert=/etc/appconnector/tls/tls.crt")
+	assert.Contains(t, dig(c, "args"), "--tls-key=/etc/appconnector/tls/tls.key")
+	assert.Contains(t, dig(c, "volumeMounts"), map[string]any{"name": "tls", "mountPath": "/etc/appconnector/tls", "readOnly": true})
+	vols := dig(byKind(objs, "Deployment")["rel-appconnector-connector"], "spec", "template", "spec", "volumes").([]any)
+	found := false
+	for _, v := range vols {
+		if dig(v, "secret", "secretName") == "connector-tls" {
+			found = true
+		}
+	}
+	assert.True(t, found, "the TLS Secret is mounted")
+
+	// Behind an ingress the listeners are plain HTTP: no certificate to serve.
+	c = container(Render(t, "connector.tlsSecret=connector-tls", "connector.behindIngress=true"))
+	assert.NotContains(t, dig(c, "args"), "--tls-cert=/etc/appconnector/tls/tls.crt")
+	assert.Contains(t, dig(c, "args"), "--connector-tls=false")
+}
