@@ -1,7 +1,6 @@
 package telemetry_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,16 +10,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/appconnector/appconnector/adapters/telemetry"
-	"github.com/appconnector/appconnector/domain/event"
 	"github.com/appconnector/appconnector/internal/realservers"
-	"github.com/appconnector/appconnector/ports"
 )
 
 const deployments = "../../deployments"
@@ -62,87 +59,34 @@ func readYAML(t *testing.T, path string, into any) {
 	require.NoError(t, dec.Decode(into), path)
 }
 
-// familyLabels exercises every metric once and returns, for each exposed series name
-// (histograms with their _bucket, _sum and _count), its label names.
-func familyLabels(t *testing.T) map[string][]string {
-	t.Helper()
-	tel := newTelemetry(t, telemetry.Config{})
-	r := tel.Gateway.Route("a", "s")
-	r.ObserveRequest(telemetry.MethodGet, 200, time.Millisecond)
-	r.ObserveUpstream(200, time.Millisecond)
-	r.TargetError(telemetry.TargetTimeout)
-	r.Fetch(telemetry.FetchOAuth, telemetry.FetchOK, time.Millisecond)
-	r.AuthRetry(401)
-	tel.Connector.SetCertificateExpiry("ca", time.Now())
-	_ = tel.Events.InstrumentSink(fakeSink{}, nil).Send(context.Background(), "a", event.CloudEvent{})
-	tel.Stores.WatchEvent(telemetry.StoreApplications, ports.EventSynced)
-	mfs, err := tel.Registry.Gather()
-	require.NoError(t, err)
-	out := map[string][]string{}
-	for _, mf := range mfs {
-		var names []string
-		if ms := mf.GetMetric(); len(ms) > 0 {
-			for _, lp := range ms[0].GetLabel() {
-				names = append(names, lp.GetName())
-			}
-		}
-		name := mf.GetName()
-		out[name] = names
-		if mf.GetType().String() == "HISTOGRAM" {
-			out[name+"_bucket"] = append(append([]string(nil), names...), "le")
-			out[name+"_sum"], out[name+"_count"] = names, names
-		}
-	}
-	return out
-}
-
-var (
-	metricRef  = regexp.MustCompile(`\b((?:appconnector|go|process)_[a-z_]+)(\{[^}]*\})?`)
-	matcherRef = regexp.MustCompile(`([a-z_]+)\s*(?:=~|!~|!=|=)`)
-	byRef      = regexp.MustCompile(`\bby\s*\(([^)]*)\)`)
-)
-
-// checkQuery fails when expr names a metric appconnector does not expose, matches or
-// aggregates by a label none of its metrics has. job and instance come from the scrape.
-func checkQuery(t *testing.T, families map[string][]string, where, expr string) {
-	t.Helper()
-	known := map[string]bool{"job": true, "instance": true}
-	refs := metricRef.FindAllStringSubmatch(expr, -1)
-	require.NotEmpty(t, refs, "%s: no metric in %q", where, expr)
-	for _, m := range refs {
-		labels, ok := families[m[1]]
-		if !assert.True(t, ok, "%s: %s is not exposed", where, m[1]) {
-			continue
-		}
-		for _, l := range labels {
-			known[l] = true
-		}
-	}
-	for _, m := range refs {
-		for _, mm := range matcherRef.FindAllStringSubmatch(m[2], -1) {
-			assert.True(t, known[mm[1]], "%s: %s has no label %s", where, m[1], mm[1])
-		}
-	}
-	for _, m := range byRef.FindAllStringSubmatch(expr, -1) {
-		for _, l := range strings.Split(m[1], ",") {
-			l = strings.TrimSpace(l)
-			assert.True(t, known[l], "%s: aggregation by unknown label %q", where, l)
-		}
-	}
-}
+var annotationLabel = regexp.MustCompile(`\$labels\.(\w+)`)
 
 func TestDeploymentRules(t *testing.T) {
 	var plain ruleFile
 	readYAML(t, filepath.Join(deployments, "prometheus/rules.yaml"), &plain)
 	var alerts []string
-	families := familyLabels(t)
+	c := queryChecker{series: exposed(t)}
 	for _, g := range plain.Groups {
 		for _, r := range g.Rules {
 			alerts = append(alerts, r.Alert)
-			checkQuery(t, families, r.Alert, r.Expr)
+			expr, errs := c.check(r.Expr)
+			for _, err := range errs {
+				t.Errorf("%s: %v", r.Alert, err)
+			}
+			if expr == nil {
+				continue
+			}
+			assert.Equal(t, parser.ValueTypeVector, expr.Type(), "%s: an alert's expression is a vector", r.Alert)
+			// The annotations may only use labels the alert's series have.
+			have := c.labelsOf(expr)
+			for _, text := range r.Annotations {
+				for _, m := range annotationLabel.FindAllStringSubmatch(text, -1) {
+					assert.True(t, have[m[1]], "%s: annotation uses $labels.%s, the expression yields %v", r.Alert, m[1], sorted(have))
+				}
+			}
 			assert.NotEmpty(t, r.Labels["severity"], r.Alert)
 			assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
-			_, err := time.ParseDuration(r.For)
+			_, err := model.ParseDuration(r.For)
 			assert.NoError(t, err, r.Alert)
 		}
 	}
@@ -159,6 +103,18 @@ func TestDeploymentRules(t *testing.T) {
 	assert.Equal(t, plain, pr.Spec, "prometheusrule.yaml holds the groups of rules.yaml")
 }
 
+type dashboardPanel struct {
+	ID      int    `json:"id"`
+	Type    string `json:"type"`
+	Title   string `json:"title"`
+	Targets []struct {
+		RefID string `json:"refId"`
+		Expr  string `json:"expr"`
+	} `json:"targets"`
+	// Panels holds the panels of a collapsed row.
+	Panels []dashboardPanel `json:"panels"`
+}
+
 func TestDeploymentDashboard(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(deployments, "grafana/appconnector.json"))
 	require.NoError(t, err)
@@ -170,40 +126,48 @@ func TestDeploymentDashboard(t *testing.T) {
 				Query any    `json:"query"`
 			} `json:"list"`
 		} `json:"templating"`
-		Panels []struct {
-			ID      int    `json:"id"`
-			Type    string `json:"type"`
-			Title   string `json:"title"`
-			Targets []struct {
-				RefID string `json:"refId"`
-				Expr  string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
+		Panels []dashboardPanel `json:"panels"`
 	}
 	require.NoError(t, json.Unmarshal(b, &dash))
 	assert.Equal(t, "appconnector", dash.UID)
-	families := familyLabels(t)
+	c := queryChecker{series: exposed(t), vars: map[string]bool{}}
+	for _, v := range dash.Templating.List {
+		c.vars[v.Name] = true
+	}
 	ids := map[int]bool{}
 	rows := map[string]bool{}
-	for _, p := range dash.Panels {
-		assert.False(t, ids[p.ID], "panel id %d twice", p.ID)
-		ids[p.ID] = true
-		if p.Type == "row" {
-			rows[p.Title] = true
-			continue
-		}
-		require.NotEmpty(t, p.Targets, p.Title)
-		for _, tg := range p.Targets {
-			assert.NotEmpty(t, tg.RefID, p.Title)
-			checkQuery(t, families, p.Title, tg.Expr)
+	queries := 0
+	var walk func([]dashboardPanel)
+	walk = func(panels []dashboardPanel) {
+		for _, p := range panels {
+			assert.False(t, ids[p.ID], "panel id %d twice", p.ID)
+			ids[p.ID] = true
+			if p.Type == "row" {
+				rows[p.Title] = true
+				walk(p.Panels)
+				continue
+			}
+			require.NotEmpty(t, p.Targets, p.Title)
+			for _, tg := range p.Targets {
+				assert.NotEmpty(t, tg.RefID, p.Title)
+				queries++
+				_, errs := c.check(tg.Expr)
+				for _, err := range errs {
+					t.Errorf("panel %q %s: %v", p.Title, tg.RefID, err)
+				}
+			}
 		}
 	}
+	walk(dash.Panels)
+	assert.Greater(t, queries, 20, "the dashboard's queries were all checked")
 	for _, want := range []string{"Gateway", "Connector", "Events"} {
 		assert.True(t, rows[want], "row %s", want)
 	}
 	for _, v := range dash.Templating.List {
 		if q, ok := v.Query.(map[string]any); ok {
-			checkQuery(t, families, "variable "+v.Name, q["query"].(string))
+			for _, err := range c.checkLabelValues(q["query"].(string)) {
+				t.Errorf("variable %s: %v", v.Name, err)
+			}
 		}
 	}
 }
