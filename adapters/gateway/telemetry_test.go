@@ -3,10 +3,13 @@ package gateway_test
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/appconnector/appconnector/adapters/gateway"
@@ -442,55 +446,169 @@ func TestTracingOffPassesTraceparentThrough(t *testing.T) {
 	}
 }
 
-// TestRandomPathsCreateNoSeries: requests with invented applications, services,
-// sub-paths and methods add no series; the gateway's only label values are the
-// registered names.
+// seriesKeys is every series of the appconnector_ families on a scrape, as
+// name{label="value",...} with the labels in the order of the exposition.
+func seriesKeys(mfs map[string]*dto.MetricFamily) map[string]bool {
+	keys := map[string]bool{}
+	for name, mf := range mfs {
+		if !strings.HasPrefix(name, "appconnector_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var b strings.Builder
+			b.WriteString(name)
+			for _, l := range m.GetLabel() {
+				fmt.Fprintf(&b, ",%s=%q", l.GetName(), l.GetValue())
+			}
+			keys[b.String()] = true
+		}
+	}
+	return keys
+}
+
+// handled is how many requests the gateway has answered: each is counted either under
+// its route or as unrouted.
+func handled(mfs map[string]*dto.MetricFamily) float64 {
+	n := 0.0
+	for _, name := range []string{"appconnector_gateway_requests_total", "appconnector_gateway_unrouted_requests_total"} {
+		for _, m := range mfs[name].GetMetric() {
+			n += m.GetCounter().GetValue()
+		}
+	}
+	return n
+}
+
+// randomRequest invents a method and a path: a routed path with random sub-paths and
+// queries, an unknown application, an unknown service, or a path with too few segments,
+// each with random characters and percent-escapes.
+func randomRequest(rng *rand.Rand) (method, path string) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@"
+	seg := func() string {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			if rng.IntN(8) == 0 {
+				fmt.Fprintf(&b, "%%%02X", rng.IntN(256))
+				continue
+			}
+			b.WriteByte(alphabet[rng.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	segs := func() string {
+		parts := make([]string, rng.IntN(4))
+		for i := range parts {
+			parts[i] = seg()
+		}
+		return strings.Join(parts, "/")
+	}
+	switch rng.IntN(6) {
+	case 0, 1:
+		path = "/shop/orders-api/" + segs()
+	case 2:
+		path = "/crm/orders-api/" + segs()
+	case 3:
+		path = "/" + seg() + "/" + seg() + "/" + segs()
+	case 4:
+		path = "/shop/" + seg() + "/" + segs()
+	default:
+		path = "/" + seg()
+	}
+	if rng.IntN(2) == 0 {
+		path += "?" + seg() + "=" + seg()
+	}
+	switch rng.IntN(3) {
+	case 0: // an invented method: any token is valid HTTP
+		b := make([]byte, 1+rng.IntN(10))
+		for i := range b {
+			b[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[rng.IntN(52)]
+		}
+		method = string(b)
+	default:
+		method = gatewayMethods[rng.IntN(len(gatewayMethods)-1)] // not OTHER itself
+	}
+	return method, path
+}
+
+// gatewayMethods are the values of the method label; OTHER stands for every other method.
+var gatewayMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
+
+// TestRandomPathsCreateNoSeries: 10,000 requests with random methods and paths through
+// the real gateway (invented applications, services, sub-paths, queries, escapes) add
+// not one series once every method class has been seen on the two registered routes:
+// label values are the registered names and fixed sets only. Every request is counted.
 func TestRandomPathsCreateNoSeries(t *testing.T) {
+	const requests, workers = 10_000, 4
 	tel := newTelemetry(t)
 	e := newEnv(t, func(c *gateway.Config) { c.Metrics = tel.Gateway })
-	e.put(t, app("shop", newEcho(t).URL, nil))
-	gatewaySeries := func() int {
-		n := 0
-		for name, mf := range metricsScrape(t, tel) {
-			if strings.HasPrefix(name, "appconnector_gateway_") {
-				n += len(mf.GetMetric())
-			}
+	up := newEcho(t)
+	e.put(t, app("shop", up.URL, nil))
+	e.put(t, app("crm", up.URL, nil))
+	// Keep-alive connections, one per worker, so the run measures the gateway rather
+	// than connection set-up.
+	tr := &http.Transport{MaxIdleConnsPerHost: workers}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(method, path string) error {
+		req, err := http.NewRequest(method, e.standalone.URL+path, nil)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
-		return n
+		resp, err := hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
 	}
-	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH"}
-	send := func(i int) {
-		for _, p := range []string{
-			"/shop/orders-api/" + hex.EncodeToString([]byte{byte(i), byte(i >> 8)}) + "?q=" + strings.Repeat("x", i%7),
-			"/app-" + hex.EncodeToString([]byte{byte(i)}) + "/svc/x",
-			"/shop/svc-" + hex.EncodeToString([]byte{byte(i)}) + "/x",
-			"/" + hex.EncodeToString([]byte{byte(i)}),
-		} {
-			m := methods[i%len(methods)]
-			if i%11 == 0 {
-				m = "X-" + hex.EncodeToString([]byte{byte(i)})
-			}
-			drainClose(t, e.do(t, m, p, nil))
+
+	// Every series the registered routes can have with an echoing target: each method
+	// class (an invented method for OTHER) answered 2xx by the target, and 4xx by the
+	// gateway for a dot segment in the sub-path, which random paths produce too.
+	for _, a := range []string{"shop", "crm"} {
+		for _, m := range append(slices.Clone(gatewayMethods[:len(gatewayMethods)-1]), "BREW") {
+			require.NoError(t, send(m, "/"+a+"/orders-api/warm"))
+			require.NoError(t, send(m, "/"+a+"/orders-api/a/../b"))
 		}
 	}
-	for i := range 100 {
-		send(i)
+	mfs := metricsScrape(t, tel)
+	before, handledBefore := seriesKeys(mfs), handled(mfs)
+
+	started := time.Now()
+	var g errgroup.Group
+	for w := range workers {
+		g.Go(func() error {
+			rng := rand.New(rand.NewPCG(10, uint64(w)))
+			for range requests / workers {
+				if err := send(randomRequest(rng)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	before := gatewaySeries()
-	for i := 100; i < 600; i++ {
-		send(i)
+	require.NoError(t, g.Wait())
+	t.Logf("%d random requests in %v", requests, time.Since(started).Round(time.Millisecond))
+
+	mfs = metricsScrape(t, tel)
+	after := seriesKeys(mfs)
+	for k := range after {
+		assert.True(t, before[k], "new series %s", k)
 	}
-	assert.Equal(t, before, gatewaySeries(), "new paths and methods added series")
-	for name, mf := range metricsScrape(t, tel) {
+	assert.Equal(t, len(before), len(after), "series removed")
+	assert.Equal(t, handledBefore+requests, handled(mfs), "every request was counted, under a route or as unrouted")
+	assert.Greater(t, counterOf(t, mfs, "appconnector_gateway_requests_total", "application", "shop", "service", "orders-api", "method", "OTHER", "code", "2xx"), 1.0,
+		"invented methods reached the target")
+	for name, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				switch l.GetName() {
 				case "application":
-					assert.Contains(t, []string{"shop", "zz-sync"}, l.GetValue(), name)
+					assert.Contains(t, []string{"shop", "crm", "zz-sync"}, l.GetValue(), name)
 				case "service":
 					assert.Equal(t, "orders-api", l.GetValue(), name)
 				case "method":
-					assert.Contains(t, append(methods, "OTHER"), l.GetValue(), name)
+					assert.Contains(t, gatewayMethods, l.GetValue(), name)
 				}
 			}
 		}
