@@ -97,6 +97,42 @@ func gaugeOf(t *testing.T, mfs map[string]*dto.MetricFamily, name string) float6
 	return m.GetGauge().GetValue()
 }
 
+// routeSeries is every series of the gateway's per-route families except those of the
+// applications in skip, as name{label="value",...} (labels sorted, as exposed) with its
+// value, or its sample count for a histogram.
+func routeSeries(mfs map[string]*dto.MetricFamily, skip ...string) map[string]float64 {
+	out := map[string]float64{}
+	for name, mf := range mfs {
+		if !strings.HasPrefix(name, "appconnector_gateway_") {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			var ls []string
+			routed := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "application" {
+					if slices.Contains(skip, l.GetValue()) {
+						continue next
+					}
+					routed = true
+				}
+				ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			if !routed {
+				continue // the gateway-wide gauges and the unrouted counter, checked apart
+			}
+			key := name + "{" + strings.Join(ls, ",") + "}"
+			if h := m.GetHistogram(); h != nil {
+				out[key] = float64(h.GetSampleCount())
+			} else {
+				out[key] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
+}
+
 func labelMap(kv []string) map[string]string {
 	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -187,41 +223,75 @@ func TestMetricsAfterRequests(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, drainClose(t, e.do(t, "GET", "/shop/no-such-service/x", nil)))
 
 	mfs := metricsScrape(t, tel)
+	// Every series of the per-route families, with its exact count (the sample count of
+	// a histogram): nothing missing, nothing more.
 	const (
-		requests = "appconnector_gateway_requests_total"
-		duration = "appconnector_gateway_request_duration_seconds"
-		upstream = "appconnector_gateway_upstream_responses_total"
-		upDur    = "appconnector_gateway_upstream_duration_seconds"
+		g        = "appconnector_gateway_"
+		requests = g + "requests_total"
 	)
-	assert.Equal(t, 3.0, counterOf(t, mfs, requests, "application", "shop", "service", svc, "method", "GET", "code", "2xx"))
-	assert.Equal(t, 1.0, counterOf(t, mfs, requests, "application", "shop", "service", svc, "method", "POST", "code", "2xx"))
-	assert.Equal(t, 1.0, counterOf(t, mfs, requests, "application", "shop", "service", svc, "method", "OTHER", "code", "2xx"))
-	assert.Equal(t, uint64(5), histogramCount(t, mfs, duration, "application", "shop", "service", svc))
-	assert.Equal(t, 5.0, counterOf(t, mfs, upstream, "application", "shop", "service", svc, "code", "2xx"))
-	assert.Equal(t, uint64(5), histogramCount(t, mfs, upDur, "application", "shop", "service", svc))
-
-	// The caller gets 502; the target's own answer was a 5xx.
-	assert.Equal(t, 2.0, counterOf(t, mfs, requests, "application", "broken", "service", svc, "method", "GET", "code", "5xx"))
-	assert.Equal(t, 2.0, counterOf(t, mfs, upstream, "application", "broken", "service", svc, "code", "5xx"))
-
-	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_target_errors_total", "application", "down", "service", svc, "kind", "connection_refused"))
-	assert.Equal(t, 1.0, counterOf(t, mfs, requests, "application", "down", "service", svc, "method", "GET", "code", "5xx"))
-	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_target_errors_total", "application", "slow", "service", svc, "kind", "timeout"))
-	assert.Nil(t, series(mfs, upstream, map[string]string{"application": "down", "service": svc, "code": "5xx"}), "no response, no upstream response")
-
-	// A failed token fetch is not cached: each request tries again, and the target is never called.
-	assert.Equal(t, 2.0, counterOf(t, mfs, "appconnector_gateway_token_fetches_total", "application", "oauthbad", "service", svc, "kind", "oauth", "outcome", "bad_status"))
-	assert.Equal(t, uint64(2), histogramCount(t, mfs, "appconnector_gateway_token_fetch_duration_seconds", "application", "oauthbad", "service", svc, "kind", "oauth"))
-	assert.Zero(t, histogramCount(t, mfs, upDur, "application", "oauthbad", "service", svc))
-
-	// 401, token dropped, fetched again, sent again: two fetches, one retry, one answer.
-	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_auth_retries_total", "application", "retry", "service", svc, "code", "401"))
-	assert.Equal(t, 2.0, counterOf(t, mfs, "appconnector_gateway_token_fetches_total", "application", "retry", "service", svc, "kind", "oauth", "outcome", "ok"))
-	assert.Equal(t, 1.0, counterOf(t, mfs, upstream, "application", "retry", "service", svc, "code", "2xx"))
-
-	// The CSRF token is fetched once and reused.
-	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_token_fetches_total", "application", "csrf", "service", svc, "kind", "csrf", "outcome", "ok"))
+	want := map[string]float64{
+		// Successes: 3 GET, a POST and an invented method, each one target response.
+		g + `requests_total{application="shop",code="2xx",method="GET",service="orders-api"}`:   3,
+		g + `requests_total{application="shop",code="2xx",method="POST",service="orders-api"}`:  1,
+		g + `requests_total{application="shop",code="2xx",method="OTHER",service="orders-api"}`: 1,
+		g + `request_duration_seconds{application="shop",service="orders-api"}`:                 5,
+		g + `upstream_responses_total{application="shop",code="2xx",service="orders-api"}`:      5,
+		g + `upstream_duration_seconds{application="shop",service="orders-api"}`:                5,
+		// A 5xx target: the caller gets 502, the target's own answer was a 5xx.
+		g + `requests_total{application="broken",code="5xx",method="GET",service="orders-api"}`: 2,
+		g + `request_duration_seconds{application="broken",service="orders-api"}`:               2,
+		g + `upstream_responses_total{application="broken",code="5xx",service="orders-api"}`:    2,
+		g + `upstream_duration_seconds{application="broken",service="orders-api"}`:              2,
+		// A refused connection: no response, so no upstream response or duration.
+		g + `requests_total{application="down",code="5xx",method="GET",service="orders-api"}`:        1,
+		g + `request_duration_seconds{application="down",service="orders-api"}`:                      1,
+		g + `target_errors_total{application="down",kind="connection_refused",service="orders-api"}`: 1,
+		g + `upstream_duration_seconds{application="down",service="orders-api"}`:                     0,
+		// A timeout: 504 after --proxy-timeout, no response.
+		g + `requests_total{application="slow",code="5xx",method="GET",service="orders-api"}`: 1,
+		g + `request_duration_seconds{application="slow",service="orders-api"}`:               1,
+		g + `target_errors_total{application="slow",kind="timeout",service="orders-api"}`:     1,
+		g + `upstream_duration_seconds{application="slow",service="orders-api"}`:              0,
+		// A failing token endpoint: a failed fetch is not cached, each request tries
+		// again, and the target is never called.
+		g + `requests_total{application="oauthbad",code="5xx",method="GET",service="orders-api"}`:                2,
+		g + `request_duration_seconds{application="oauthbad",service="orders-api"}`:                              2,
+		g + `token_fetches_total{application="oauthbad",kind="oauth",outcome="bad_status",service="orders-api"}`: 2,
+		g + `token_fetch_duration_seconds{application="oauthbad",kind="oauth",service="orders-api"}`:             2,
+		g + `upstream_duration_seconds{application="oauthbad",service="orders-api"}`:                             0,
+		// 401, token dropped, fetched again, sent again: two fetches, one retry, one
+		// answer; the upstream duration spans both attempts.
+		g + `requests_total{application="retry",code="2xx",method="GET",service="orders-api"}`:        1,
+		g + `request_duration_seconds{application="retry",service="orders-api"}`:                      1,
+		g + `auth_retries_total{application="retry",code="401",service="orders-api"}`:                 1,
+		g + `token_fetches_total{application="retry",kind="oauth",outcome="ok",service="orders-api"}`: 2,
+		g + `token_fetch_duration_seconds{application="retry",kind="oauth",service="orders-api"}`:     2,
+		g + `upstream_responses_total{application="retry",code="2xx",service="orders-api"}`:           1,
+		g + `upstream_duration_seconds{application="retry",service="orders-api"}`:                     1,
+		// The CSRF token is fetched once and reused by both requests.
+		g + `requests_total{application="csrf",code="2xx",method="GET",service="orders-api"}`:       2,
+		g + `request_duration_seconds{application="csrf",service="orders-api"}`:                     2,
+		g + `token_fetches_total{application="csrf",kind="csrf",outcome="ok",service="orders-api"}`: 1,
+		g + `token_fetch_duration_seconds{application="csrf",kind="csrf",service="orders-api"}`:     1,
+		g + `upstream_responses_total{application="csrf",code="2xx",service="orders-api"}`:          2,
+		g + `upstream_duration_seconds{application="csrf",service="orders-api"}`:                    2,
+	}
+	assert.Equal(t, want, routeSeries(mfs, "zz-sync"))
 	assert.Equal(t, int32(1), ct.fetches.Load())
+
+	// The timeout's duration lies in the bucket of --proxy-timeout (1 s): above 1 s,
+	// below 2.5 s.
+	slowDur := series(mfs, "appconnector_gateway_request_duration_seconds", map[string]string{"application": "slow", "service": svc})
+	require.NotNil(t, slowDur)
+	for _, b := range slowDur.GetHistogram().GetBucket() {
+		switch b.GetUpperBound() {
+		case 1:
+			assert.Equal(t, uint64(0), b.GetCumulativeCount(), "le=1")
+		case 2.5:
+			assert.Equal(t, uint64(1), b.GetCumulativeCount(), "le=2.5")
+		}
+	}
+	assert.GreaterOrEqual(t, slowDur.GetHistogram().GetSampleSum(), 1.0)
 
 	assert.Equal(t, 1.0, counterOf(t, mfs, "appconnector_gateway_unrouted_requests_total", "reason", "bad_path"))
 	assert.Equal(t, 2.0, counterOf(t, mfs, "appconnector_gateway_unrouted_requests_total", "reason", "not_found"))
