@@ -144,7 +144,8 @@ func BenchmarkHandlerVaultSecrets(b *testing.B) {
 				// The poller runs every 5 s whatever the load: 1 LIST + 1 metadata read per
 				// Secret per poll. More than that means requests reach Vault.
 				calls := vaultCalls.n.Load() - before
-				polls := int64(time.Since(start)/vault.DefaultPollInterval) + 1
+				// A window shorter than the interval can still hold a poll at either end.
+				polls := int64(time.Since(start)/vault.DefaultPollInterval) + 2
 				b.ReportMetric(float64(calls), "vault-calls")
 				if calls > 2*polls {
 					b.Fatalf("%d Vault requests during %d proxied requests (%d polls): Vault is called per request", calls, b.N, polls)
