@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -317,6 +318,10 @@ func (k *Kube) applyCRDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	disco, err := discovery.NewDiscoveryClientForConfig(k.Config())
+	if err != nil {
+		return err
+	}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -338,8 +343,13 @@ func (k *Kube) applyCRDs(ctx context.Context) error {
 		}
 		version, _, _ := unstructured.NestedString(versions[0].(map[string]any), "name")
 		gvr := schema.GroupVersionResource{Group: group, Version: version, Resource: plural}
+		// Served for requests is not yet served in discovery, which the API server updates
+		// on its own schedule; RESTMapper-based clients (helm, kubectl) need both.
 		if err := waitFor(ctx, k.apiserver, "CRD "+crd.GetName()+" served", func() bool {
-			_, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1})
+			if _, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+				return false
+			}
+			_, err := disco.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
 			return err == nil
 		}); err != nil {
 			return err
