@@ -3,11 +3,13 @@ package connectorapi_test
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +126,92 @@ next:
 	return 0
 }
 
+func seriesKey(name string, kv ...string) string {
+	var ls []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		ls = append(ls, fmt.Sprintf("%s=%q", kv[i], kv[i+1]))
+	}
+	return name + "{" + strings.Join(ls, ",") + "}"
+}
+
+// moved is every counter and histogram series of the connector and event families that
+// is not zero, with its value or sample count.
+func moved(mfs map[string]*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for name, mf := range mfs {
+		if !strings.HasPrefix(name, "appconnector_connector_") && !strings.HasPrefix(name, "appconnector_events_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var kv []string
+			for _, l := range m.GetLabel() {
+				kv = append(kv, l.GetName(), l.GetValue())
+			}
+			v := m.GetCounter().GetValue()
+			if h := m.GetHistogram(); h != nil {
+				v = float64(h.GetSampleCount())
+			}
+			if v != 0 {
+				out[seriesKey(name, kv...)] = v
+			}
+		}
+	}
+	return out
+}
+
+// TestEventForwardingFailureMetrics: deliveries the eventing endpoint answers 503 or
+// 400, does not answer in time, or cannot be reached are each counted by outcome, timed,
+// and refused to the sender as delivery_failed; nothing is counted as accepted.
+func TestEventForwardingFailureMetrics(t *testing.T) {
+	var mode atomic.Int32
+	release := make(chan struct{})
+	eventing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch mode.Load() {
+		case 0:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case 1:
+			w.WriteHeader(http.StatusBadRequest)
+		default:
+			select { // longer than the forwarder's 2 s timeout
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}
+	}))
+	tel, err := telemetry.New(context.Background(), telemetry.Config{Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	e := newEnv(t, envOptions{telemetry: tel, eventingURL: eventing.URL})
+	e.createApp(application.Application{Name: "app-a"})
+	_, hc := e.connect("app-a")
+
+	var statuses []int
+	for m := range int32(3) {
+		mode.Store(m)
+		statuses = append(statuses, send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil, legacyEvent).status)
+	}
+	close(release)
+	eventing.Close()
+	statuses = append(statuses, send(t, hc, http.MethodPost, e.mtlsURL+"/app-a/v1/events", nil, legacyEvent).status)
+	// docs/connector.md: 5xx and unreachable -> 502, a timeout -> 504, another 4xx is passed on.
+	assert.Equal(t, []int{http.StatusBadGateway, http.StatusBadRequest, http.StatusGatewayTimeout, http.StatusBadGateway}, statuses)
+
+	mfs := scrapeMetrics(t, tel)
+	const ev = "appconnector_events_"
+	assert.Equal(t, map[string]float64{
+		seriesKey(ev+"forwarded_total", "outcome", "server_error"): 1,
+		seriesKey(ev+"forwarded_total", "outcome", "rejected"):     1,
+		seriesKey(ev+"forwarded_total", "outcome", "timeout"):      1,
+		seriesKey(ev+"forwarded_total", "outcome", "unreachable"):  1,
+		seriesKey(ev + "forward_duration_seconds"):                 4,
+		seriesKey(ev+"refused_total", "reason", "delivery_failed"): 4,
+		// The pairing that gave the client its certificate.
+		seriesKey("appconnector_connector_tokens_issued_total"):   2,
+		seriesKey("appconnector_connector_tokens_redeemed_total"): 2,
+		seriesKey("appconnector_connector_csrs_signed_total"):     1,
+	}, moved(mfs))
+}
+
 // TestConnectorAndEventMetrics runs a pairing, a renewal, a revocation and events
 // through the real listeners with telemetry wired as cmd wires it, then finds the
 // exact counts on /metrics, a connector.sign_csr span per certificate, and the trace
@@ -174,6 +262,7 @@ func TestConnectorAndEventMetrics(t *testing.T) {
 
 	mfs := scrapeMetrics(t, tel)
 	const c = "appconnector_connector_"
+	want := map[string]float64{}
 	for _, tc := range []struct {
 		name string
 		kv   []string
@@ -198,7 +287,9 @@ func TestConnectorAndEventMetrics(t *testing.T) {
 		{"appconnector_events_forward_duration_seconds", nil, 2},
 	} {
 		assert.Equal(t, tc.want, counter(mfs, tc.name, tc.kv...), "%s%v", tc.name, tc.kv)
+		want[seriesKey(tc.name, tc.kv...)] = tc.want
 	}
+	assert.Equal(t, want, moved(mfs), "no other connector or event series moved")
 
 	require.NoError(t, tel.Tracing.ForceFlush(ctx))
 	for _, sp := range spans.named(t, telemetry.SpanSignCSR, 2) {
