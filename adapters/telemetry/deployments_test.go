@@ -175,9 +175,6 @@ func TestDeploymentDashboard(t *testing.T) {
 // TestDeploymentHelmTemplates renders the Helm templates with the real helm in a chart
 // made of them, and checks they produce the plain files' content.
 func TestDeploymentHelmTemplates(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the real helm (hack/realservers.sh)")
-	}
 	helm := realservers.Binary(t, "helm")
 	chart := t.TempDir()
 	write := func(rel string, data []byte) {
