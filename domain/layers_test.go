@@ -42,6 +42,7 @@ var appLibraries = []string{"github.com/google/uuid"}
 // package: a binary that links the client (appctl) must not link the server.
 var adapterImports = map[string][]string{
 	"adapters/bolt":                {"adapters/internal/watchhub"},
+	"adapters/compass":             {"adapters/compass/internal/connectorgql", "adapters/compass/internal/directorgql"},
 	"adapters/memory":              {"adapters/internal/watchhub"},
 	"adapters/storage":             {"adapters/bolt", "adapters/kubernetes", "adapters/memory", "adapters/vault"},
 	"adapters/connectorapi":        {"adapters/connectorapi/schema", "adapters/httperr", "adapters/telemetry"},
