@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/appconnector/appconnector/ports"
 )
 
 // DefaultBodyLimit is the largest request body accepted unless Config says otherwise.
@@ -28,6 +30,10 @@ type Config struct {
 	// request logger, error handling and panic recovery, so it sees the final status
 	// and the full duration. This is the place for metrics and tracing.
 	Middleware []echo.MiddlewareFunc
+
+	// CompassConnections serves /v1/compassconnection; nil means Compass mode is off
+	// and the route answers 404 saying so.
+	CompassConnections ports.CompassConnectionStore
 }
 
 func (c Config) bodyLimit() int64 {

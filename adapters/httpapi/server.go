@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/appconnector/appconnector/app/registry"
+	"github.com/appconnector/appconnector/ports"
 )
 
 // Server is the management API. Build it with NewServer and serve Handler().
@@ -20,6 +21,8 @@ type Server struct {
 	auth  *tokenAuth
 	limit int64
 	ready atomic.Pointer[func(context.Context) error]
+	// compass is nil unless Compass mode is on.
+	compass ports.CompassConnectionStore
 }
 
 // NewServer builds the management API over reg and mounts extra behind the admin-token
@@ -31,7 +34,7 @@ func NewServer(cfg Config, reg *registry.Service, logger *slog.Logger, extra Ext
 	if cfg.AdminToken == "" {
 		logger.Warn("management api has no admin token: every protected request is refused")
 	}
-	s := &Server{e: echo.New(), reg: reg, log: logger, auth: newTokenAuth(cfg.AdminToken), limit: cfg.bodyLimit()}
+	s := &Server{e: echo.New(), reg: reg, log: logger, auth: newTokenAuth(cfg.AdminToken), limit: cfg.bodyLimit(), compass: cfg.CompassConnections}
 	s.SetReady(cfg.ReadyCheck)
 
 	e := s.e
@@ -58,6 +61,7 @@ func NewServer(cfg Config, reg *registry.Service, logger *slog.Logger, extra Ext
 	g.GET("/v1/secrets/:name", s.getSecret)
 	g.PUT("/v1/secrets/:name", s.putSecret)
 	g.DELETE("/v1/secrets/:name", s.deleteSecret)
+	s.registerCompass(g)
 	for _, r := range extra {
 		r.Register(g)
 	}
