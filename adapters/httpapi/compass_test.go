@@ -15,12 +15,13 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/appconnector/appconnector/adapters/httpapi"
+	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/domain/compass"
 	"github.com/appconnector/appconnector/mocks"
 	"github.com/appconnector/appconnector/ports"
 )
 
-func newCompassStore() ports.CompassConnectionStore { return &fakeCompassStore{} }
+func newCompassStore() ports.CompassConnectionStore { return memory.NewCompassConnectionStore() }
 
 func newCompassEnv(t *testing.T, store ports.CompassConnectionStore) *env {
 	t.Helper()

@@ -1,0 +1,102 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/appconnector/appconnector/domain/compass"
+)
+
+// The CompassConnection custom resource as Kyma's CRD names it.
+const (
+	APIVersionCompass     = "compass.kyma-project.io/v1alpha1"
+	KindCompassConnection = "CompassConnection"
+)
+
+const pathCompassConnection = "/v1/compassconnection"
+
+// CompassConnectionDocument is the CompassConnection as the management API serves it.
+type CompassConnectionDocument struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   CompassObjectMeta `json:"metadata"`
+	Spec       compass.Spec      `json:"spec"`
+	Status     compass.Status    `json:"status"`
+}
+
+// CompassObjectMeta is the metadata of the CompassConnection.
+type CompassObjectMeta struct {
+	Name            string `json:"name"`
+	UID             string `json:"uid,omitempty"`
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+}
+
+// NewCompassConnectionDocument wraps c in its Kyma document.
+func NewCompassConnectionDocument(c compass.Connection) CompassConnectionDocument {
+	name := c.Name
+	if name == "" {
+		name = compass.ConnectionName
+	}
+	return CompassConnectionDocument{
+		APIVersion: APIVersionCompass,
+		Kind:       KindCompassConnection,
+		Metadata:   CompassObjectMeta{Name: name, UID: c.UID, ResourceVersion: c.ResourceVersion},
+		Spec:       c.Spec,
+		Status:     c.Status,
+	}
+}
+
+// Connection returns the domain connection the document describes.
+func (d CompassConnectionDocument) Connection() compass.Connection {
+	return compass.Connection{
+		Name:            d.Metadata.Name,
+		UID:             d.Metadata.UID,
+		ResourceVersion: d.Metadata.ResourceVersion,
+		Spec:            d.Spec,
+		Status:          d.Status,
+	}
+}
+
+// CompassConnection returns the CompassConnection. A 404 (ErrNotFound) means the
+// runtime is not paired yet, or the server is not in Compass mode; the message says
+// which.
+func (c *Client) CompassConnection(ctx context.Context) (compass.Connection, error) {
+	var doc CompassConnectionDocument
+	if _, err := c.do(ctx, http.MethodGet, pathCompassConnection, nil, &doc); err != nil {
+		return compass.Connection{}, err
+	}
+	return doc.Connection(), nil
+}
+
+// PatchCompassConnection sets the flags that are not nil (spec.resyncNow,
+// spec.refreshCredentialsNow) and returns the stored connection. The server retries
+// its read-modify-write when the agent writes in between.
+func (c *Client) PatchCompassConnection(ctx context.Context, resyncNow, refreshCredentialsNow *bool) (compass.Connection, error) {
+	if resyncNow == nil && refreshCredentialsNow == nil {
+		return compass.Connection{}, fmt.Errorf("%w: nothing to change: give resyncNow or refreshCredentialsNow", ErrInvalid)
+	}
+	type spec struct {
+		ResyncNow             *bool `json:"resyncNow,omitempty"`
+		RefreshCredentialsNow *bool `json:"refreshCredentialsNow,omitempty"`
+	}
+	body, err := json.Marshal(struct {
+		Spec spec `json:"spec"`
+	}{spec{resyncNow, refreshCredentialsNow}})
+	if err != nil {
+		return compass.Connection{}, fmt.Errorf("encode compassconnection patch: %w", err)
+	}
+	var doc CompassConnectionDocument
+	if _, err := c.do(ctx, http.MethodPatch, pathCompassConnection, body, &doc); err != nil {
+		return compass.Connection{}, err
+	}
+	return doc.Connection(), nil
+}
+
+// DeleteCompassConnection deletes the CompassConnection, so that the agent pairs again
+// with the token of the configuration Secret.
+func (c *Client) DeleteCompassConnection(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodDelete, pathCompassConnection, nil, nil)
+	return err
+}
