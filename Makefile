@@ -32,8 +32,8 @@ generate: ## Regenerate wire_gen.go and mocks/ (go generate: wire + mockgen).
 
 .PHONY: verify-generate
 verify-generate: generate ## Fail if generated files differ from what is committed.
-	@git diff --exit-code -- mocks cmd ports || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- mocks cmd)" || { git status --short -- mocks cmd; echo "untracked generated files: commit them"; exit 1; }
+	@git diff --exit-code -- mocks cmd ports adapters/compass/internal || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- mocks cmd adapters/compass/internal)" || { git status --short -- mocks cmd adapters/compass/internal; echo "untracked generated files: commit them"; exit 1; }
 
 .PHONY: fmt
 fmt: ## Format the code.
