@@ -91,6 +91,7 @@ func (c *call) MakeRequest(ctx context.Context, req *graphql.Request, resp *grap
 	if err != nil {
 		return c.errorf("encode request: %v", err)
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
@@ -105,7 +106,7 @@ func (c *call) MakeRequest(ctx context.Context, req *graphql.Request, resp *grap
 
 	hresp, err := c.client.Do(hreq)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("compass %s %s: no answer within %s: %w", c.service, c.operation, c.timeout, context.DeadlineExceeded)
 		}
 		return fmt.Errorf("compass %s %s: %w", c.service, c.operation, err)

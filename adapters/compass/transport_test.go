@@ -2,6 +2,7 @@ package compass_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	compassclient "github.com/appconnector/appconnector/adapters/compass"
@@ -60,5 +61,36 @@ func TestTransportsAreCachedPerCertificate(t *testing.T) {
 	labels("old", old)
 	if opened, closed := srv.conns(); opened != 3 || closed != 1 {
 		t.Fatalf("%d opened, %d closed; want 3, 1", opened, closed)
+	}
+}
+
+// The clients are shared by the agent's goroutines: concurrent calls with several
+// certificates all succeed (and -race watches the cache).
+func TestConcurrentCallsWithSeveralCertificates(t *testing.T) {
+	ca := newTestCA(t)
+	srv := newFakeGraphQL(t, ca, func(r gqlRequest) (int, any) {
+		return data(map[string]any{"runtime": map[string]any{"labels": map[string]any{"cn": r.ClientCN}}})
+	})
+	d := newDirector(t, compassclient.Options{RootCAs: srv.caPEM()})
+	eps := []ports.DirectorEndpoint{
+		{URL: srv.URL, Credentials: ca.client(t, "c0")},
+		{URL: srv.URL, Credentials: ca.client(t, "c1")},
+		{URL: srv.URL, Credentials: ca.client(t, "c2")},
+	}
+	errs := make(chan error, 60)
+	for i := range 60 {
+		go func() {
+			ep := eps[i%len(eps)]
+			labels, err := d.RuntimeLabels(context.Background(), ep, "rt")
+			if err == nil && labels["cn"] != fmt.Sprintf("c%d", i%len(eps)) {
+				err = fmt.Errorf("call %d presented %v", i, labels["cn"])
+			}
+			errs <- err
+		}()
+	}
+	for range 60 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
