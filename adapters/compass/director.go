@@ -180,23 +180,40 @@ func (d *DirectorClient) moreBundles(ctx context.Context, ep ports.DirectorEndpo
 	if err != nil {
 		return nil, err
 	}
-	pages := newPager("compass director %s(%s).bundles", op, appID)
-	after, more, err := pages.next(pi)
-	var out []directorgql.BundleFields
-	for ; err == nil && more; after, more, err = pages.next(pi) {
+	what := fmt.Sprintf("compass director %s(%s).bundles", op, appID)
+	return follow(newPager("%s", what), pi, func(after string) ([]directorgql.BundleFields, directorgql.PageInfoFields, error) {
 		resp, err := directorgql.ApplicationBundles(ctx, cl, appID, d.opts.PageSize, &after)
+		if err != nil {
+			return nil, directorgql.PageInfoFields{}, err
+		}
+		if resp.Application == nil || resp.Application.Bundles == nil {
+			return nil, directorgql.PageInfoFields{}, fmt.Errorf("%s: the application or its bundles vanished while being read", what)
+		}
+		page := resp.Application.Bundles
+		out := make([]directorgql.BundleFields, 0, len(page.Data))
+		for _, b := range page.Data {
+			out = append(out, b.BundleFields)
+		}
+		return out, page.PageInfo.PageInfoFields, nil
+	})
+}
+
+// follow reads the pages after the one pi describes; fetch reads the page after a
+// cursor.
+func follow[T any](p *pager, pi directorgql.PageInfoFields, fetch func(after string) ([]T, directorgql.PageInfoFields, error)) ([]T, error) {
+	var out []T
+	for {
+		after, more, err := p.next(pi)
+		if err != nil || !more {
+			return out, err
+		}
+		items, next, err := fetch(after)
 		if err != nil {
 			return nil, err
 		}
-		if resp.Application == nil || resp.Application.Bundles == nil {
-			return nil, fmt.Errorf("compass director %s(%s).bundles: the application or its bundles vanished while being read", op, appID)
-		}
-		for _, b := range resp.Application.Bundles.Data {
-			out = append(out, b.BundleFields)
-		}
-		pi = resp.Application.Bundles.PageInfo.PageInfoFields
+		out = append(out, items...)
+		pi = next
 	}
-	return out, err
 }
 
 func (d *DirectorClient) bundle(ctx context.Context, ep ports.DirectorEndpoint, appID string, b directorgql.BundleFields) (compass.Bundle, error) {
@@ -241,24 +258,21 @@ func (d *DirectorClient) moreAPIDefinitions(ctx context.Context, ep ports.Direct
 		return nil, err
 	}
 	what := fmt.Sprintf("compass director %s(%s).bundle(%s).apiDefinitions", op, appID, bundleID)
-	pages := newPager("%s", what)
-	after, more, err := pages.next(pi)
-	var out []compass.APIDefinition
-	for ; err == nil && more; after, more, err = pages.next(pi) {
+	return follow(newPager("%s", what), pi, func(after string) ([]compass.APIDefinition, directorgql.PageInfoFields, error) {
 		resp, err := directorgql.BundleAPIDefinitions(ctx, cl, appID, bundleID, d.opts.PageSize, &after)
 		if err != nil {
-			return nil, err
+			return nil, directorgql.PageInfoFields{}, err
 		}
 		if resp.Application == nil || resp.Application.Bundle == nil || resp.Application.Bundle.ApiDefinitions == nil {
-			return nil, fmt.Errorf("%s: the application, bundle or page vanished while being read", what)
+			return nil, directorgql.PageInfoFields{}, fmt.Errorf("%s: the application, bundle or page vanished while being read", what)
 		}
 		page := resp.Application.Bundle.ApiDefinitions
+		out := make([]compass.APIDefinition, 0, len(page.Data))
 		for _, a := range page.Data {
 			out = append(out, apiDefinition(a.APIDefinitionFields))
 		}
-		pi = page.PageInfo.PageInfoFields
-	}
-	return out, err
+		return out, page.PageInfo.PageInfoFields, nil
+	})
 }
 
 func (d *DirectorClient) moreEventDefinitions(ctx context.Context, ep ports.DirectorEndpoint, appID, bundleID string, pi directorgql.PageInfoFields) ([]compass.EventDefinition, error) {
@@ -268,24 +282,21 @@ func (d *DirectorClient) moreEventDefinitions(ctx context.Context, ep ports.Dire
 		return nil, err
 	}
 	what := fmt.Sprintf("compass director %s(%s).bundle(%s).eventDefinitions", op, appID, bundleID)
-	pages := newPager("%s", what)
-	after, more, err := pages.next(pi)
-	var out []compass.EventDefinition
-	for ; err == nil && more; after, more, err = pages.next(pi) {
+	return follow(newPager("%s", what), pi, func(after string) ([]compass.EventDefinition, directorgql.PageInfoFields, error) {
 		resp, err := directorgql.BundleEventDefinitions(ctx, cl, appID, bundleID, d.opts.PageSize, &after)
 		if err != nil {
-			return nil, err
+			return nil, directorgql.PageInfoFields{}, err
 		}
 		if resp.Application == nil || resp.Application.Bundle == nil || resp.Application.Bundle.EventDefinitions == nil {
-			return nil, fmt.Errorf("%s: the application, bundle or page vanished while being read", what)
+			return nil, directorgql.PageInfoFields{}, fmt.Errorf("%s: the application, bundle or page vanished while being read", what)
 		}
 		page := resp.Application.Bundle.EventDefinitions
+		out := make([]compass.EventDefinition, 0, len(page.Data))
 		for _, e := range page.Data {
 			out = append(out, eventDefinition(e.EventDefinitionFields))
 		}
-		pi = page.PageInfo.PageInfoFields
-	}
-	return out, err
+		return out, page.PageInfo.PageInfoFields, nil
+	})
 }
 
 func apiDefinition(a directorgql.APIDefinitionFields) compass.APIDefinition {
