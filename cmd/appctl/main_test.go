@@ -192,7 +192,7 @@ func TestErrorsExitNonZero(t *testing.T) {
 		"unknown kind":          {args: []string{"apply", "-f", "-"}, stdin: "apiVersion: v1\nkind: ConfigMap\n", stderr: "error: stdin: document[0]: kind: \"ConfigMap\" is not supported: use Application, Secret, List, ApplicationList or SecretList\n"},
 		"absent application":    {args: []string{"get", "application", "absent"}, stderr: "error: server answered 404 Not Found: get application absent: application not found\n"},
 		"bad output":            {args: []string{"get", "applications", "-o", "xml"}, stderr: "error: --output: unknown output format \"xml\": use json or yaml (or name)\n"},
-		"unknown resource":      {args: []string{"get", "pods"}, stderr: "error: unknown resource type \"pods\": use applications, secrets\n"},
+		"unknown resource":      {args: []string{"get", "pods"}, stderr: "error: unknown resource type \"pods\": use applications, compassconnection, secrets\n"},
 		"no resource":           {args: []string{"delete"}, stderr: "error: specify a resource type: application, secret\n"},
 		"unknown command":       {args: []string{"frobnicate"}, stderr: "error: unknown command \"frobnicate\" for \"appctl\"\n"},
 		"delete without a name": {args: []string{"delete", "application"}, stderr: "error: requires at least 1 arg(s), only received 0\n"},
