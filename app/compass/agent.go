@@ -160,7 +160,7 @@ func (a *Agent) Reconcile(ctx context.Context) error {
 	}
 
 	if needsPairing(c) {
-		if !c.Spec.ResyncNow && c.Status.ConnectionStatus != nil && dc.SkipConnectionSync(c, r.now, a.cfg.MinimalSyncTime) {
+		if dc.SkipConnectionSync(c, r.now, a.cfg.MinimalSyncTime) {
 			return nil
 		}
 		return a.pairAndSync(ctx, r, &c)
