@@ -71,7 +71,7 @@ func TestRefreshCredentialsNow(t *testing.T) {
 // only checks the CA Secret).
 func TestRenewalWhenCredentialsIncomplete(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(f *fixture)
 	}{
 		{"chain missing", func(f *fixture) {

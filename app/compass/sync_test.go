@@ -206,7 +206,9 @@ func TestFailureStatesAndRecovery(t *testing.T) {
 			fail: func(f *fixture) { f.apps.failList.Store(true) },
 			heal: func(f *fixture) { f.apps.failList.Store(false) }},
 		{state: dc.StateSynchronizationFailed, syncFailure: true,
-			fail: func(f *fixture) { require.NoError(f.t, f.secrets.Delete(context.Background(), dc.ConfigurationSecretName)) },
+			fail: func(f *fixture) {
+				require.NoError(f.t, f.secrets.Delete(context.Background(), dc.ConfigurationSecretName))
+			},
 			heal: func(f *fixture) { f.putConfig() }},
 	} {
 		name := string(tc.state) + "/" + tc.op
