@@ -72,7 +72,7 @@ func TestRefreshCredentialsNow(t *testing.T) {
 func TestRenewalWhenCredentialsIncomplete(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		break_ func(f *fixture)
+		damage func(f *fixture)
 	}{
 		{"chain missing", func(f *fixture) {
 			s := f.secret(dc.ClusterCertificatesSecretName)
@@ -87,7 +87,7 @@ func TestRenewalWhenCredentialsIncomplete(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.pair()
-			tc.break_(f)
+			tc.damage(f)
 			require.NoError(t, f.round())
 			assert.Equal(t, 1, f.compass.Calls(opCertSign))
 			s := f.secret(dc.ClusterCertificatesSecretName)

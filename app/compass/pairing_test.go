@@ -119,8 +119,8 @@ func TestPairingRetryIsRateLimited(t *testing.T) {
 	f.requireState(dc.StateSynchronized)
 }
 
-// tokenCallFails makes a strict Connector mock that fails the test on any call with a
-// token: a restarted agent must not pair again.
+// certOnly matches certificate-secured Connector endpoints: with it, a strict mock
+// fails the test on any call with a token (a restarted agent must not pair again).
 type certOnly struct{}
 
 func (certOnly) Matches(x any) bool {
