@@ -122,3 +122,19 @@ func TestRunIgnoresItsOwnWrites(t *testing.T) {
 	stop()
 	require.Equal(t, 3, f.compass.Calls(opApplications))
 }
+
+// After a revocation, a new token in the configuration Secret pairs again at once.
+func TestRunPairsAtOnceWithANewToken(t *testing.T) {
+	f := newFixture(t)
+	f.pair()
+	f.compass.Revoke(f.clientCert())
+	f.clock.Advance(f.cfg.MinimalSyncTime)
+	stop := f.start()
+	defer stop()
+	eventually(t, "ConnectionFailed after the revocation", func() bool { return f.state() == dc.StateConnectionFailed })
+
+	f.clock.Advance(f.cfg.MinimalSyncTime)
+	f.putConfig()
+	eventually(t, "paired again", func() bool { return f.state() == dc.StateSynchronized })
+	require.Equal(t, 2, f.compass.Calls(opTokenConfiguration))
+}
