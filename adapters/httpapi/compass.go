@@ -206,9 +206,8 @@ func (s *Server) compassError(c echo.Context, op string, err error) error {
 	return echo.NewHTTPError(http.StatusServiceUnavailable, msgCompassUnavailable).SetInternal(err)
 }
 
-// parseCompassBody reads a JSON or YAML object into generic values. Duplicate keys
-// are refused in YAML (and in JSON sent as YAML), so one of two values never wins
-// silently.
+// parseCompassBody reads a JSON or YAML object into generic values. A key given twice
+// is refused, so one of two values never wins silently.
 func parseCompassBody(body []byte, f manifest.Format) (map[string]any, error) {
 	data := body
 	if f != manifest.FormatJSON {
@@ -219,9 +218,9 @@ func parseCompassBody(body []byte, f manifest.Format) (map[string]any, error) {
 		data = j
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, badRequest("malformed JSON: %v", err)
+	v, err := decodeStrict(dec, "", 0)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, badRequest("malformed JSON: unexpected data after the document")
@@ -231,6 +230,67 @@ func parseCompassBody(body []byte, f manifest.Format) (map[string]any, error) {
 		return nil, badRequest("the body must be a CompassConnection object, got %s", kindOfValue(v))
 	}
 	return m, nil
+}
+
+// maxCompassDepth is far deeper than a CompassConnection goes; it keeps a body of
+// nested brackets from costing a deep recursion.
+const maxCompassDepth = 32
+
+// decodeStrict decodes the next JSON value, refusing a key repeated in one object
+// (encoding/json would keep the last value without a word).
+func decodeStrict(dec *json.Decoder, path string, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, badRequest("malformed JSON: unexpected end of the document")
+		}
+		return nil, badRequest("malformed JSON: %v", err)
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil
+	}
+	if depth >= maxCompassDepth {
+		return nil, badRequest("the document is nested more than %d levels deep", maxCompassDepth)
+	}
+	switch delim {
+	case '{':
+		m := map[string]any{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, badRequest("malformed JSON: %v", err)
+			}
+			k, _ := kt.(string)
+			p := fieldPath(path, k)
+			if _, dup := m[k]; dup {
+				return nil, badRequest("%s: duplicate key", p)
+			}
+			if m[k], err = decodeStrict(dec, p+".", depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return m, closeDelim(dec)
+	case '[':
+		var l []any
+		for dec.More() {
+			v, err := decodeStrict(dec, strings.TrimSuffix(path, ".")+"[].", depth+1)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return append([]any{}, l...), closeDelim(dec)
+	}
+	return nil, badRequest("malformed JSON: unexpected %v", delim)
+}
+
+// closeDelim reads the '}' or ']' that ends the value dec.More reported done.
+func closeDelim(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil {
+		return badRequest("malformed JSON: %v", err)
+	}
+	return nil
 }
 
 // The fields a body may carry besides the user-owned spec flags.

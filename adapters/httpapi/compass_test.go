@@ -237,6 +237,10 @@ func TestCompassConnectionPatchRejects(t *testing.T) {
 		"malformed JSON":       {body: `{"spec":`, status: 400, msg: "~malformed JSON"},
 		"trailing data":        {body: `{"spec":{"resyncNow":true}} {}`, status: 400, msg: "malformed JSON: unexpected data after the document"},
 		"duplicate YAML key":   {body: "spec:\n  resyncNow: true\n  resyncNow: false\n", contentType: "application/yaml", status: 400, msg: "~malformed YAML"},
+		"duplicate JSON key":   {body: `{"spec":{"resyncNow":true,"resyncNow":false}}`, status: 400, msg: "spec.resyncNow: duplicate key"},
+		"deeply nested":        {body: `{"spec":{"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}}`, status: 400, msg: "the document is nested more than 32 levels deep"},
+		"unclosed object":      {body: `{"spec":{"resyncNow":true}`, status: 400, msg: "~malformed JSON"},
+		"YAML alias bomb":      {body: aliasBomb, contentType: "application/yaml", status: 400, msg: "~malformed YAML"},
 		"empty body":           {body: "", status: 400, msg: "request body is empty: send a document"},
 		"unsupported type":     {body: `{"spec":{"resyncNow":true}}`, contentType: "text/plain", status: 415, msg: "unsupported Content-Type text/plain: send application/json or application/yaml"},
 		"json patch is not ok": {body: `[{"op":"replace","path":"/spec/resyncNow","value":true}]`, contentType: "application/json-patch+json", status: 400, msg: "the body must be a CompassConnection object, got a list"},
@@ -265,6 +269,19 @@ func TestCompassConnectionPatchRejects(t *testing.T) {
 		assert.Equal(t, before, after, "no rejected patch wrote anything")
 	})
 }
+
+// aliasBomb expands to about a billion strings if a parser follows the aliases.
+const aliasBomb = `a: &a ["x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+spec: {resyncNow: true, x: *i}
+`
 
 // conflictingStore makes the first n Updates fail as if the agent had written in
 // between.
@@ -331,18 +348,21 @@ func TestCompassConnectionWriteRetriesConflicts(t *testing.T) {
 		createConnection(t, store)
 		e := newCompassEnv(t, store)
 		ctx, cancel := context.WithCancel(context.Background())
-		agentDone := make(chan struct{})
+		agentDone := make(chan int)
 		go func() {
-			defer close(agentDone)
 			// A busy agent: read-modify-write of the status as fast as it can,
-			// keeping the spec flags it read.
+			// keeping the spec flags it read; it counts its own successful writes.
+			written := 0
+			defer func() { agentDone <- written }()
 			for ctx.Err() == nil {
 				c, err := store.Get(ctx)
 				if err != nil {
 					return
 				}
 				c.Status.SynchronizationStatus.Applications++
-				_, _ = store.Update(ctx, c)
+				if _, err := store.Update(ctx, c); err == nil {
+					written++
+				}
 			}
 		}()
 		for i := 0; i < 20; i++ {
@@ -351,7 +371,11 @@ func TestCompassConnectionWriteRetriesConflicts(t *testing.T) {
 			assert.Equal(t, i%2 == 0, decodeCompassDoc(t, r.body).Spec.ResyncNow)
 		}
 		cancel()
-		<-agentDone
+		written := <-agentDone
+		final, err := store.Get(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, 2+written, final.Status.SynchronizationStatus.Applications, "no agent write was lost to a PATCH")
+		assert.False(t, final.Spec.ResyncNow, "the last PATCH set false")
 	})
 }
 
