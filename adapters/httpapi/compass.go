@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/appconnector/appconnector/adapters/manifest"
+	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/compass"
 )
 
@@ -466,6 +467,9 @@ func decodeCompassMeta(v any, lenient bool) (string, error) {
 			s, ok := meta[k].(string)
 			if !ok && meta[k] != nil {
 				return "", badRequest("%s: must be a string, got %s", path, kindOfValue(meta[k]))
+			}
+			if msg := application.CheckResourceVersion(s); msg != "" {
+				return "", badRequest("%s: %s", path, msg)
 			}
 			rv = s
 		case lenient && slices.Contains(compassIgnoredMeta, k):

@@ -431,6 +431,7 @@ func TestCompassConnectionPut(t *testing.T) {
 		"other name":                   {body: `{"metadata":{"name":"x"}}`, msg: "metadata.name: must be compass-connection, the only CompassConnection"},
 		"wrong kind":                   {body: `{"kind":"Secret"}`, msg: "kind: must be CompassConnection"},
 		"resourceVersion a number":     {body: `{"metadata":{"resourceVersion":5}}`, msg: "metadata.resourceVersion: must be a string, got a number"},
+		"resourceVersion not issued":   {body: `{"metadata":{"resourceVersion":"abc"}}`, msg: "~metadata.resourceVersion: \"abc\" is not a resource version"},
 	} {
 		r := e.do(t, request{method: http.MethodPut, path: "/v1/compassconnection", body: tc.body})
 		require.Equal(t, http.StatusBadRequest, r.status, "%s: %s", name, r.body)
