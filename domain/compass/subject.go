@@ -27,7 +27,7 @@ func ParseSubject(s string) (pkix.Name, error) {
 	}
 	dn, err := certificate.ParseDN(s)
 	if err != nil {
-		return bad("%v", err)
+		return bad("%v (want comma-separated TYPE=value pairs, e.g. O=Org,OU=Unit,CN=name)", err)
 	}
 	var n pkix.Name
 	cns := 0
