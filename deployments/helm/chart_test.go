@@ -74,7 +74,13 @@ func TestLint(t *testing.T) {
 
 func TestSchemaRefusesBadValues(t *testing.T) {
 	bin := realservers.Binary(t, "helm")
-	for _, set := range []string{"logLevel=loud", "gateway.proxyTimeout=ten", "gateway.replicas=-1", "unknownKey=1"} {
+	for _, set := range []string{"logLevel=loud", "gateway.proxyTimeout=ten", "gateway.replicas=-1", "unknownKey=1",
+		"runtimeAgent.syncPeriod=often", "runtimeAgent.minSyncTime=-1s", "runtimeAgent.renewalThreshold=1.5",
+		"runtimeAgent.renewalThreshold=0", "runtimeAgent.renewalThreshold=0.0", "runtimeAgent.runtimeEventsURL=events.example.com",
+		"runtimeAgent.gatewayBaseURL=ftp://gw", "runtimeAgent.skipAppsTLSVerify=maybe",
+		"runtimeAgent.autoscaling.enabled=true", // one leader works: nothing to scale
+		"runtimeAgent.compassCA.secretName=a,runtimeAgent.compassCA.configMapName=b", "runtimeAgent.compassCA.key=",
+	} {
 		cmd := exec.Command(bin, "template", "rel", chartDir, "--kube-version", kubeVersion, "--set", set)
 		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir())
 		out, err := cmd.CombinedOutput()
@@ -105,8 +111,8 @@ func dig(o any, path ...string) any {
 }
 
 func TestDeploymentsAreRestricted(t *testing.T) {
-	deps := byKind(Render(t), "Deployment")
-	require.Len(t, deps, 4, "one Deployment per component")
+	deps := byKind(Render(t, "runtimeAgent.enabled=true"), "Deployment")
+	require.Len(t, deps, 5, "one Deployment per component")
 	for name, d := range deps {
 		pod := dig(d, "spec", "template", "spec")
 		assert.Equal(t, true, dig(pod, "securityContext", "runAsNonRoot"), name)
@@ -123,7 +129,7 @@ func TestDeploymentsAreRestricted(t *testing.T) {
 }
 
 func TestRBACLeastPrivilege(t *testing.T) {
-	objs := Render(t)
+	objs := Render(t, "runtimeAgent.enabled=true")
 	roles, cluster := byKind(objs, "Role"), byKind(objs, "ClusterRole")
 	verbs := func(o map[string]any) []string {
 		var vs []string
@@ -152,15 +158,58 @@ func TestRBACLeastPrivilege(t *testing.T) {
 			assert.NotContains(t, dig(rule, "resources"), "secrets", "%s: Secrets are only granted per namespace", name)
 		}
 	}
+
+	// The runtime agent: exactly these rules (compass.md 1.10 without what the reference
+	// needs for its metrics logger: no nodes, no PVs, no metrics API).
+	write := []any{"get", "list", "watch", "create", "update", "delete"}
+	assert.ElementsMatch(t, []any{
+		map[string]any{"apiGroups": []any{"applicationconnector.kyma-project.io"}, "resources": []any{"applications"}, "verbs": write},
+		map[string]any{"apiGroups": []any{"compass.kyma-project.io"}, "resources": []any{"compassconnections"}, "verbs": write},
+	}, dig(cluster["rel-appconnector-runtime-agent"], "rules"))
+	agent := roles["rel-appconnector-runtime-agent"]
+	assert.Equal(t, "kyma-system", dig(agent, "metadata", "namespace"))
+	assert.ElementsMatch(t, []any{
+		map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": write},
+		// client-go's LeaseLock gets, creates and updates its one Lease; it never lists or watches.
+		map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "update"},
+			"resourceNames": []any{"appconnector-runtime-agent"}},
+		map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"create"}},
+	}, dig(agent, "rules"))
+	for name, r := range roles {
+		for _, rule := range dig(r, "rules").([]any) {
+			if name != "rel-appconnector-runtime-agent" {
+				assert.Equal(t, []any{""}, dig(rule, "apiGroups"), "%s: only core resources", name)
+			}
+		}
+	}
 }
 
+// TestCRDMatchesDeploymentsCRDs: the chart ships every CRD of deployments/crds (Kyma's
+// Application, the CompassConnection of Compass mode) byte for byte, and no other.
 func TestCRDMatchesDeploymentsCRDs(t *testing.T) {
-	const name = "applications.applicationconnector.kyma-project.io.yaml"
-	a, err := os.ReadFile(filepath.Join("..", "crds", name))
+	originals, err := filepath.Glob(filepath.Join("..", "crds", "*.yaml"))
 	require.NoError(t, err)
-	b, err := os.ReadFile(filepath.Join(chartDir, "crds", name))
+	copies, err := filepath.Glob(filepath.Join(chartDir, "crds", "*.yaml"))
 	require.NoError(t, err)
-	assert.Equal(t, string(a), string(b), "the chart ships Kyma's CRD as deployments/crds has it")
+	base := func(paths []string) []string {
+		var names []string
+		for _, p := range paths {
+			names = append(names, filepath.Base(p))
+		}
+		return names
+	}
+	assert.ElementsMatch(t, base(originals), base(copies), "the chart's crds/ and deployments/crds hold the same files")
+	assert.Contains(t, base(copies), "compassconnections.compass.kyma-project.io.yaml")
+	for _, original := range originals {
+		name := filepath.Base(original)
+		a, err := os.ReadFile(original)
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(chartDir, "crds", name))
+		if !assert.NoError(t, err) {
+			continue
+		}
+		assert.Equal(t, string(a), string(b), "%s differs from deployments/crds: cp %s %s", name, filepath.Join("deployments/crds", name), filepath.Join("deployments/helm", chartDir, "crds", name))
+	}
 }
 
 func TestConnectorServesCertificateFromTLSSecret(t *testing.T) {

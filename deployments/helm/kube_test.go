@@ -21,6 +21,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	kubeadapter "github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/storage"
@@ -30,6 +32,8 @@ import (
 	"github.com/appconnector/appconnector/domain/pairing"
 	"github.com/appconnector/appconnector/internal/realservers"
 )
+
+var compassConnections = schema.GroupVersionResource{Group: "compass.kyma-project.io", Version: "v1alpha1", Resource: "compassconnections"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -45,7 +49,8 @@ func TestChartOnTheAPIServer(t *testing.T) {
 	k := realservers.KubeAPIServer(t)
 	relNS, secNS := k.Namespace(t), k.Namespace(t)
 	release := "r" + relNS // cluster-scoped names stay apart from other tests
-	objs := renderIn(t, release, relNS, "secretsNamespace="+secNS)
+	objs := renderIn(t, release, relNS, "secretsNamespace="+secNS, "runtimeAgent.enabled=true",
+		"runtimeAgent.compassCA.secretName=compass-ca", "runtimeAgent.runtimeEventsURL=https://events.example.com")
 	ctx := t.Context()
 	dyn, err := dynamic.NewForConfig(k.Config())
 	require.NoError(t, err)
@@ -126,6 +131,10 @@ func TestChartOnTheAPIServer(t *testing.T) {
 		require.NoError(t, err, "the connector creates the CA")
 		_, err = cs.CoreV1().Secrets(secNS).List(ctx, metav1.ListOptions{})
 		forbidden(err, "connector lists credential Secrets")
+		dynConnector, err := dynamic.NewForConfig(cfg)
+		require.NoError(t, err)
+		_, err = dynConnector.Resource(compassConnections).List(ctx, metav1.ListOptions{})
+		forbidden(err, "connector reads the CompassConnection")
 	})
 	t.Run("validator", func(t *testing.T) {
 		s, cfg, cs := as("validator")
@@ -138,6 +147,116 @@ func TestChartOnTheAPIServer(t *testing.T) {
 		require.NoError(t, err, "the validator reads the connector's CA")
 		_, err = cs.CoreV1().Secrets(secNS).Get(ctx, "basic", metav1.GetOptions{})
 		forbidden(err, "validator reads a credential Secret")
+	})
+	t.Run("runtime-agent", func(t *testing.T) {
+		s, cfg, cs := as("runtime-agent")
+		admin := k.Client(t)
+
+		// Compass Applications and their credential Secrets, through the same stores the
+		// agent writes them with (informers: list and watch).
+		apps, err := storage.ProvideApplications(s)
+		require.NoError(t, err)
+		_, _, err = apps.Put(ctx, application.Application{Name: app + "-compass"})
+		require.NoError(t, err)
+		require.NoError(t, apps.Delete(ctx, app+"-compass"))
+		secrets, err := storage.ProvideSecrets(s)
+		require.NoError(t, err)
+		_, _, err = secrets.Put(ctx, credential.Secret{Name: "compass-credentials", Data: map[string][]byte{"username": []byte("u")}})
+		require.NoError(t, err)
+
+		// Its own certificate Secret: created at pairing, replaced at renewal, removed when
+		// the connection is reset.
+		cert, err := cs.CoreV1().Secrets(secNS).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cluster-client-certificates"},
+			Data: map[string][]byte{"crt": []byte("c")}}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		cert.Data["crt"] = []byte("renewed")
+		_, err = cs.CoreV1().Secrets(secNS).Update(ctx, cert, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		require.NoError(t, cs.CoreV1().Secrets(secNS).Delete(ctx, cert.Name, metav1.DeleteOptions{}))
+
+		// The cluster-scoped CompassConnection: watched, created, its status written, deleted.
+		dynAgent, err := dynamic.NewForConfig(cfg)
+		require.NoError(t, err)
+		conns := dynAgent.Resource(compassConnections)
+		w, err := conns.Watch(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		w.Stop()
+		_, err = conns.List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		connName := release + "-connection"
+		conn, err := conns.Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "compass.kyma-project.io/v1alpha1", "kind": "CompassConnection",
+			"metadata": map[string]any{"name": connName},
+			"spec":     map[string]any{"managementInfo": map[string]any{"connectorUrl": "https://connector", "directorUrl": "https://director"}},
+		}}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conns.Delete(context.Background(), connName, metav1.DeleteOptions{}) })
+		conn.Object["status"] = map[string]any{"connectionState": "Connected", "connectionStatus": map[string]any{"certificateStatus": map[string]any{}}}
+		_, err = conns.Update(ctx, conn, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		conn, err = conns.Get(ctx, connName, metav1.GetOptions{})
+		require.NoError(t, err)
+		// Were the CRD to gain a status subresource, the update above would drop the
+		// status silently and the Role would need compassconnections/status.
+		assert.Equal(t, "Connected", dig(conn.Object, "status", "connectionState"), "the status is written with the object")
+		require.NoError(t, conns.Delete(ctx, connName, metav1.DeleteOptions{}))
+
+		// Leader election exactly as client-go does it: the Lease is created, renewed and
+		// released on cancel with nothing but get, create and update.
+		const leaseName = "appconnector-runtime-agent"
+		leading := make(chan struct{})
+		elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+			Lock: &resourcelock.LeaseLock{
+				LeaseMeta:  metav1.ObjectMeta{Namespace: secNS, Name: leaseName},
+				Client:     cs.CoordinationV1(),
+				LockConfig: resourcelock.ResourceLockConfig{Identity: "agent-0"},
+			},
+			LeaseDuration:   3 * time.Second,
+			RenewDeadline:   2 * time.Second,
+			RetryPeriod:     200 * time.Millisecond,
+			ReleaseOnCancel: true,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(context.Context) { close(leading) },
+				OnStoppedLeading: func() {},
+			},
+		})
+		require.NoError(t, err)
+		electCtx, stopElection := context.WithCancel(ctx)
+		elected := make(chan struct{})
+		go func() { defer close(elected); elector.Run(electCtx) }()
+		t.Cleanup(func() { stopElection(); <-elected })
+		select {
+		case <-leading:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the runtime agent did not acquire its Lease (get and create)")
+		}
+		lease, err := admin.CoordinationV1().Leases(secNS).Get(ctx, leaseName, metav1.GetOptions{})
+		require.NoError(t, err)
+		acquired := lease.Spec.RenewTime.Time
+		require.Eventually(t, func() bool {
+			l, err := admin.CoordinationV1().Leases(secNS).Get(ctx, leaseName, metav1.GetOptions{})
+			return err == nil && l.Spec.RenewTime.After(acquired)
+		}, 30*time.Second, 50*time.Millisecond, "the runtime agent does not renew its Lease (update)")
+		stopElection()
+		<-elected
+		lease, err = admin.CoordinationV1().Leases(secNS).Get(ctx, leaseName, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Empty(t, lease.Spec.HolderIdentity, "the Lease is released on shutdown (update)")
+
+		_, err = cs.CoordinationV1().Leases(secNS).Get(ctx, "another-lease", metav1.GetOptions{})
+		forbidden(err, "runtime agent reads another Lease")
+		_, err = cs.CoordinationV1().Leases(secNS).List(ctx, metav1.ListOptions{})
+		forbidden(err, "runtime agent lists Leases")
+		_, err = cs.CoreV1().Secrets(relNS).List(ctx, metav1.ListOptions{})
+		forbidden(err, "runtime agent reads Secrets of another namespace")
+		_, err = cs.CoreV1().Secrets(relNS).Create(ctx, newSecret, metav1.CreateOptions{})
+		forbidden(err, "runtime agent writes a Secret in another namespace")
+		_, err = cs.CoreV1().ConfigMaps(secNS).List(ctx, metav1.ListOptions{})
+		forbidden(err, "runtime agent reads ConfigMaps (tokens, revocations)")
+		_, err = cs.CoreV1().ConfigMaps(secNS).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
+		forbidden(err, "runtime agent writes a ConfigMap")
+		_, err = cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		forbidden(err, "runtime agent lists nodes (the reference's metrics logger does, this agent does not)")
 	})
 	t.Run("gateway", func(t *testing.T) {
 		s, _, cs := as("gateway")

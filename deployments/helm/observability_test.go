@@ -32,9 +32,9 @@ func TestChartShipsTheObservabilityFiles(t *testing.T) {
 // port its Service and ServiceMonitor name); the dashboard ConfigMap and the
 // PrometheusRule are rendered only when asked for, the ConfigMap holding the shipped JSON.
 func TestChartMetricsAndMonitoring(t *testing.T) {
-	objs := Render(t)
+	objs := Render(t, "runtimeAgent.enabled=true")
 	deps := byKind(objs, "Deployment")
-	require.Len(t, deps, 4)
+	require.Len(t, deps, 5)
 	for name, d := range deps {
 		c := dig(d, "spec", "template", "spec", "containers").([]any)[0]
 		assert.Contains(t, dig(c, "args"), "--metrics-addr=:9464", name)
@@ -46,7 +46,7 @@ func TestChartMetricsAndMonitoring(t *testing.T) {
 	}
 
 	objs = Render(t, "grafanaDashboard.enabled=true", "grafanaDashboard.folder=Integration", "prometheusRule.enabled=true",
-		"prometheusRule.labels.release=kube-prometheus-stack", "metrics.serviceMonitor.enabled=true")
+		"prometheusRule.labels.release=kube-prometheus-stack", "metrics.serviceMonitor.enabled=true", "runtimeAgent.enabled=true")
 	cm := byKind(objs, "ConfigMap")["rel-appconnector-dashboard"]
 	require.NotNil(t, cm, "the dashboard ConfigMap")
 	want, err := os.ReadFile(filepath.Join(chartDir, "dashboards/appconnector.json"))
@@ -58,5 +58,5 @@ func TestChartMetricsAndMonitoring(t *testing.T) {
 	require.NotNil(t, rule, "the PrometheusRule")
 	assert.Equal(t, "kube-prometheus-stack", dig(rule, "metadata", "labels", "release"))
 	assert.NotEmpty(t, dig(rule, "spec", "groups"))
-	assert.Len(t, byKind(objs, "ServiceMonitor"), 4)
+	assert.Len(t, byKind(objs, "ServiceMonitor"), 5)
 }

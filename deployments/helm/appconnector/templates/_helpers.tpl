@@ -52,4 +52,21 @@ management-api:
   binary: management-api
   ports: {http-api: 8081, metrics: 9464}
   health: 8081
+runtime-agent:
+  values: runtimeAgent
+  binary: runtime-agent
+  ports: {http-api-port: 8081, metrics: 9464}
+  health: 8081
+{{- end -}}
+
+{{/*
+The Lease that elects the one runtime agent replica syncing with Compass. Passed as
+--compass-lease and the only Lease the agent's Role lets it read and update, so the two
+cannot drift apart.
+*/}}
+{{- define "appconnector.runtimeAgentLease" -}}appconnector-runtime-agent{{- end -}}
+
+{{/* The runtime agent's default --gateway-base-url: the gateway Service's Compass-form port. */}}
+{{- define "appconnector.runtimeAgentGatewayBaseURL" -}}
+{{ .Values.runtimeAgent.gatewayBaseURL | default (printf "http://%s-gateway.%s.svc.cluster.local:8082" (include "appconnector.fullname" .) .Release.Namespace) }}
 {{- end -}}
