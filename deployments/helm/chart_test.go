@@ -70,6 +70,9 @@ func renderIn(t *testing.T, release, namespace string, sets ...string) []map[str
 func TestLint(t *testing.T) {
 	out := helm(t, "lint", "--strict", "--kube-version", kubeVersion, chartDir)
 	assert.Contains(t, out, "0 chart(s) failed")
+	out = helm(t, "lint", "--strict", "--kube-version", kubeVersion, chartDir,
+		"--set", "runtimeAgent.enabled=true,runtimeAgent.compassCA.secretName=compass-ca,runtimeAgent.skipCompassTLSVerify=true")
+	assert.Contains(t, out, "0 chart(s) failed", "with the runtime agent")
 }
 
 func TestSchemaRefusesBadValues(t *testing.T) {
