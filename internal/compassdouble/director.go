@@ -89,7 +89,7 @@ func (d *Double) applicationsForRuntime(c caller, args map[string]any) (any, err
 		return nil, err
 	}
 	first := maxApplicationsPage
-	if v, given := args["first"]; given && !isDefault(v) {
+	if v := args["first"]; v != nil && !isDefault(v) {
 		n, ok := toInt(v)
 		if !ok || n < 1 || n > maxApplicationsPage {
 			return nil, fmt.Errorf("first must be between 1 and %d, got %v", maxApplicationsPage, v)

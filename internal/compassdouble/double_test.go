@@ -1,7 +1,10 @@
 package compassdouble
 
 import (
+	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -479,4 +482,36 @@ func TestNewRefusesBadSubject(t *testing.T) {
 	}
 	d := newDouble(t, Config{Subject: "ST=Bavaria, L=Munich, OU=Unit, O=Company, C=DE"})
 	assert.Equal(t, "O=Company,OU=Unit,L=Munich,ST=Bavaria,C=DE,CN=x", d.sub.forClient("x"))
+}
+
+// TestRenewWithTheDomainCSR renews over mTLS the way the agent does: the subject from
+// configuration, an RSA key and CSR from compass.NewCSR, then the new certificate
+// reaches the Director.
+func TestRenewWithTheDomainCSR(t *testing.T) {
+	d := newDouble(t, Config{})
+	d.AddRuntime("rt-1", "one", "t")
+	p := pair(t, d, "rt-1")
+	mtls := client(t, d, &p.tlsCert)
+	r := post(t, mtls, d.CertSecuredConnectorURL(), nil, configurationQuery, nil)
+	require.Empty(t, r.Errors)
+	subject := get(t, r.Data, "result", "certificateSigningRequestInfo", "subject").(string)
+	csrPEM, keyPEM, err := compass.NewCSR(rand.Reader, subject, "rsa2048")
+	require.NoError(t, err)
+	r = post(t, mtls, d.CertSecuredConnectorURL(), nil, signMutation, map[string]any{"csr": base64.StdEncoding.EncodeToString(csrPEM)})
+	require.Empty(t, r.Errors, r.messages())
+	chain, err := base64.StdEncoding.DecodeString(get(t, r.Data, "result", "certificateChain").(string))
+	require.NoError(t, err)
+	renewed, err := tls.X509KeyPair(chain, keyPEM)
+	require.NoError(t, err)
+	r = post(t, client(t, d, &renewed), d.DirectorURL(), map[string]string{"Tenant": "t"}, `query { runtime(id: "rt-1") { id } }`, nil)
+	require.Empty(t, r.Errors, r.messages())
+	assert.Equal(t, "rt-1", get(t, r.Data, "runtime", "id"))
+	assert.Equal(t, 2, d.Calls("signCertificateSigningRequest"), "one sign at pairing, one renewal")
+
+	// Introspection is refused clearly rather than answered wrongly.
+	r = post(t, mtls, d.DirectorURL(), map[string]string{"Tenant": "t"}, `query { __schema { queryType { name } } }`, nil)
+	assert.Contains(t, r.messages(), "introspection")
+	// An explicit null first is the default page.
+	r = post(t, mtls, d.DirectorURL(), map[string]string{"Tenant": "t"}, `query($f: Int) { applicationsForRuntime(runtimeID: "rt-1", first: $f) { totalCount } }`, map[string]any{"f": nil})
+	assert.Empty(t, r.Errors, r.messages())
 }

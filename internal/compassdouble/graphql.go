@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -214,6 +215,11 @@ func (e *executor) selectionSet(typ *ast.Definition, set ast.SelectionSet, o *ob
 		if f.Name == "__typename" {
 			out.vals[key] = typ.Name
 			continue
+		}
+		// gqlparser adds __schema and __type to Query; the double has no resolvers for them.
+		if strings.HasPrefix(f.Name, "__") {
+			e.errs = append(e.errs, gqlerror.ErrorPathf(fpath, "introspection (%s) is not served by the Compass double", f.Name))
+			return nil, false
 		}
 		def := typ.Fields.ForName(f.Name)
 		if def == nil {
