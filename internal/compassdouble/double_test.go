@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -514,4 +515,37 @@ func TestRenewWithTheDomainCSR(t *testing.T) {
 	// An explicit null first is the default page.
 	r = post(t, mtls, d.DirectorURL(), map[string]string{"Tenant": "t"}, `query($f: Int) { applicationsForRuntime(runtimeID: "rt-1", first: $f) { totalCount } }`, map[string]any{"f": nil})
 	assert.Empty(t, r.Errors, r.messages())
+}
+
+// TestConcurrentUse runs Director reads while the test hooks change the double, for -race.
+func TestConcurrentUse(t *testing.T) {
+	d := newDouble(t, Config{})
+	d.AddRuntime("rt-1", "one", "t")
+	p := pair(t, d, "rt-1")
+	mtls := client(t, d, &p.tlsCert)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 20 {
+				r := post(t, mtls, d.DirectorURL(), map[string]string{"Tenant": "t"}, directorQuery, map[string]any{"rt": "rt-1"})
+				if len(r.Errors) > 0 {
+					assert.Equal(t, "flaky", r.messages())
+				}
+				d.PutApplication("rt-1", sampleApp(fmt.Sprintf("w%d-%d", w, i)))
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 40 {
+			d.Fail("runtime", "flaky")
+			d.SetRuntimeLabelValue("rt-1", "k", i)
+			d.HealAll()
+			d.DeleteApplication(fmt.Sprintf("w0-%d", i/2))
+			_ = d.Requests()
+			_ = d.Calls("runtime")
+			_ = d.RuntimeLabels("rt-1")
+		}
+	})
+	wg.Wait()
+	assert.Equal(t, 80, d.Calls("applicationsForRuntime"))
 }
