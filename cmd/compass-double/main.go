@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -129,6 +130,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := os.WriteFile(o.caOut, d.CACertPEM(), 0o644); err != nil {
 		return fmt.Errorf("write the CA certificate: %w", err)
 	}
+	// The absolute path, so the printed line can be pasted from any directory.
+	caPath, err := filepath.Abs(o.caOut)
+	if err != nil {
+		caPath = o.caOut
+	}
 	ln, err := net.Listen("tcp", o.adminAddr)
 	if err != nil {
 		return fmt.Errorf("admin API: listen on %s: %w", o.adminAddr, err)
@@ -150,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"  Director:                      %s\n"+
 		"  CA certificate:                %s\n"+
 		"  admin API:                     http://%s\n",
-		d.ConnectorURL(), d.CertSecuredConnectorURL(), d.DirectorURL(), o.caOut, ln.Addr())
+		d.ConnectorURL(), d.CertSecuredConnectorURL(), d.DirectorURL(), caPath, ln.Addr())
 
 	select {
 	case <-ctx.Done():
