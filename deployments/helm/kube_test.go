@@ -28,6 +28,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/storage"
 	"github.com/appconnector/appconnector/domain/application"
 	"github.com/appconnector/appconnector/domain/certificate"
+	"github.com/appconnector/appconnector/domain/compass"
 	"github.com/appconnector/appconnector/domain/credential"
 	"github.com/appconnector/appconnector/domain/pairing"
 	"github.com/appconnector/appconnector/internal/realservers"
@@ -174,32 +175,38 @@ func TestChartOnTheAPIServer(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, cs.CoreV1().Secrets(secNS).Delete(ctx, cert.Name, metav1.DeleteOptions{}))
 
-		// The cluster-scoped CompassConnection: watched, created, its status written, deleted.
+		// The cluster-scoped CompassConnection, through the agent's store: an informer
+		// (list, watch), created at pairing, its status written in the same update
+		// (the CRD has no status subresource), deleted on reset.
+		conns, err := kubeadapter.NewCompassConnectionStore(ctx, cfg, logger)
+		require.NoError(t, err)
+		t.Cleanup(conns.Close)
+		conn, err := conns.Create(ctx, compass.Connection{Name: compass.ConnectionName,
+			Spec: compass.Spec{ManagementInfo: compass.ManagementInfo{ConnectorURL: "https://connector", DirectorURL: "https://director"}}})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conns.Delete(context.Background()) })
+		conn.Status.ConnectionState = compass.StateConnected
+		conn.Status.ConnectionStatus = &compass.ConnectionStatus{}
+		_, err = conns.Update(ctx, conn)
+		require.NoError(t, err)
+		// Read back from the API server, not the store's cache: were the CRD to gain a
+		// status subresource, the update above would drop the status silently and the
+		// Role would need compassconnections/status.
+		dynAdmin, err := dynamic.NewForConfig(k.Config())
+		require.NoError(t, err)
+		stored, err := dynAdmin.Resource(compassConnections).Get(ctx, compass.ConnectionName, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, string(compass.StateConnected), dig(stored.Object, "status", "connectionState"), "the status is written with the object")
+		require.NoError(t, conns.Delete(ctx))
+		// The informers survive a refused watch by relisting, slowly: ask for the watches.
 		dynAgent, err := dynamic.NewForConfig(cfg)
 		require.NoError(t, err)
-		conns := dynAgent.Resource(compassConnections)
-		w, err := conns.Watch(ctx, metav1.ListOptions{})
-		require.NoError(t, err)
+		w, err := dynAgent.Resource(compassConnections).Watch(ctx, metav1.ListOptions{})
+		require.NoError(t, err, "the runtime agent watches the CompassConnection")
 		w.Stop()
-		_, err = conns.List(ctx, metav1.ListOptions{})
-		require.NoError(t, err)
-		connName := release + "-connection"
-		conn, err := conns.Create(ctx, &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "compass.kyma-project.io/v1alpha1", "kind": "CompassConnection",
-			"metadata": map[string]any{"name": connName},
-			"spec":     map[string]any{"managementInfo": map[string]any{"connectorUrl": "https://connector", "directorUrl": "https://director"}},
-		}}, metav1.CreateOptions{})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = conns.Delete(context.Background(), connName, metav1.DeleteOptions{}) })
-		conn.Object["status"] = map[string]any{"connectionState": "Connected", "connectionStatus": map[string]any{"certificateStatus": map[string]any{}}}
-		_, err = conns.Update(ctx, conn, metav1.UpdateOptions{})
-		require.NoError(t, err)
-		conn, err = conns.Get(ctx, connName, metav1.GetOptions{})
-		require.NoError(t, err)
-		// Were the CRD to gain a status subresource, the update above would drop the
-		// status silently and the Role would need compassconnections/status.
-		assert.Equal(t, "Connected", dig(conn.Object, "status", "connectionState"), "the status is written with the object")
-		require.NoError(t, conns.Delete(ctx, connName, metav1.DeleteOptions{}))
+		w, err = cs.CoreV1().Secrets(secNS).Watch(ctx, metav1.ListOptions{})
+		require.NoError(t, err, "the runtime agent watches the Secrets")
+		w.Stop()
 
 		// Leader election exactly as client-go does it: the Lease is created, renewed and
 		// released on cancel with nothing but get, create and update.
