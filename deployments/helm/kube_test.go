@@ -208,7 +208,8 @@ func TestChartOnTheAPIServer(t *testing.T) {
 		require.NoError(t, err, "the runtime agent watches the Secrets")
 		w.Stop()
 
-		// Leader election exactly as client-go does it: the Lease is created, renewed and
+		// Leader election as the agent does it (adapters/kubernetes RunAsLeader wraps this
+		// client-go elector on a LeaseLock): the Lease is created, renewed and
 		// released on cancel with nothing but get, create and update.
 		const leaseName = "appconnector-runtime-agent"
 		leading := make(chan struct{})
