@@ -95,6 +95,7 @@ type Set struct {
 	secrets     ports.SecretStore
 	tokens      ports.TokenStore
 	revocations ports.RevocationList
+	compass     ports.CompassConnectionStore
 	closers     []func()
 }
 
@@ -220,7 +221,8 @@ func OpenEmbedded(dir DataDir, logger *slog.Logger) (*Set, func(), error) {
 	if dir == MemoryDataDir {
 		apps, secrets := memory.NewApplicationRepository(), memory.NewSecretStore()
 		logger.Warn("using the in-memory store: it starts empty and nothing survives a restart")
-		s := &Set{apps: apps, secrets: secrets, tokens: memory.NewTokenStore(), revocations: memory.NewRevocationList(), logger: logger}
+		s := &Set{apps: apps, secrets: secrets, tokens: memory.NewTokenStore(), revocations: memory.NewRevocationList(),
+			compass: memory.NewCompassConnectionStore(), logger: logger}
 		return s, func() { apps.Close(); secrets.Close() }, nil
 	}
 	db, err := bolt.Open(string(dir), logger)
@@ -233,7 +235,8 @@ func OpenEmbedded(dir DataDir, logger *slog.Logger) (*Set, func(), error) {
 		}
 	}
 	return &Set{apps: bolt.NewApplicationRepository(db), secrets: bolt.NewSecretStore(db),
-		tokens: bolt.NewTokenStore(db), revocations: bolt.NewRevocationList(db), DB: db, logger: logger}, cleanup, nil
+		tokens: bolt.NewTokenStore(db), revocations: bolt.NewRevocationList(db), compass: bolt.NewCompassConnectionStore(db),
+		DB: db, logger: logger}, cleanup, nil
 }
 
 // KubeConfig loads the client configuration: path when set; else the in-cluster
@@ -350,6 +353,18 @@ func ProvideRevocations(s *Set) (ports.RevocationList, error) {
 		r, err := kubernetes.NewRevocationList(s.ctx, s.Kube, s.Namespace, s.logger)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open revocations in namespace %s: %w", s.Namespace, err)
+		}
+		return r, r.Close, nil
+	})
+}
+
+// ProvideCompassConnections is the Wire provider of the CompassConnection store of s
+// (the CompassConnection custom resource in Kubernetes mode).
+func ProvideCompassConnections(s *Set) (ports.CompassConnectionStore, error) {
+	return open(s, &s.compass, func() (ports.CompassConnectionStore, func(), error) {
+		r, err := kubernetes.NewCompassConnectionStore(s.ctx, s.Kube, s.logger)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open the CompassConnection: %w", err)
 		}
 		return r, r.Close, nil
 	})

@@ -6,6 +6,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/telemetry"
+	"github.com/appconnector/appconnector/app/compass"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
@@ -25,7 +26,8 @@ type App struct {
 	*runner.Group
 }
 
-func newApp(cfg Config, logger *slog.Logger, tel *telemetry.Telemetry, api *httpapi.Server, gw *gateway.Gateway, cs *components.ConnectorServers) *App {
+func newApp(cfg Config, logger *slog.Logger, tel *telemetry.Telemetry, api *httpapi.Server, gw *gateway.Gateway, cs *components.ConnectorServers,
+	agent *compass.Agent) (*App, error) {
 	g := runner.New(logger, cfg.ShutdownTimeout)
 	g.AddServer(serverAPI, cfg.APIAddr, api.Handler(), cfg.RequestLimits)
 	g.AddServer(serverGateway, cfg.GatewayAddr, gw.StandaloneHandler(), cfg.GatewayLimits)
@@ -34,5 +36,10 @@ func newApp(cfg Config, logger *slog.Logger, tel *telemetry.Telemetry, api *http
 	cs.Add(g, cfg.RequestLimits)
 	cs.ObserveCertificates(g, tel)
 	components.AddMetrics(g, tel)
-	return &App{Group: g}
+	if agent != nil {
+		if err := components.AddAgent(g, agent, cfg.Flags, cfg.Compass, logger); err != nil {
+			return nil, err
+		}
+	}
+	return &App{Group: g}, nil
 }

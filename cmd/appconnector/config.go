@@ -21,6 +21,14 @@ type Config struct {
 	serveflags.Management
 	serveflags.Connector
 
+	// CompassEnabled (--compass) runs the Runtime Agent in the process: the
+	// Applications come from the Compass Director, and /v1/compassconnection is served.
+	CompassEnabled bool
+	serveflags.Compass
+	// CompassGatewayBaseURL is the base of the centralGatewayUrl of synced Applications:
+	// --gateway-base-url when given, else the gateway's Compass form listener.
+	CompassGatewayBaseURL string
+
 	// RequestLimits bound every listener but the gateway's (not flags; tests shorten them).
 	RequestLimits runner.Limits
 }
@@ -33,6 +41,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	c.Gateway.Register(fs)
 	c.Management.Register(fs)
 	c.Connector.Register(fs, serveflags.AllConnector)
+	fs.BoolVar(&c.CompassEnabled, "compass", false, "run the Runtime Agent: pair with Compass through the compass-agent-configuration Secret "+
+		"and keep the Applications the Director assigns in sync (docs/compass.md)")
+	c.Compass.Register(fs)
 	if err := c.Parse(fs, args, getenv); err != nil {
 		return Config{}, err
 	}
@@ -40,8 +51,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if err := c.Connector.Complete(); err != nil {
 		return Config{}, err
 	}
+	c.CompassGatewayBaseURL = c.GatewayBaseURL
+	if c.CompassGatewayBaseURL == "" {
+		c.CompassGatewayBaseURL = "http://" + c.GatewayCompassAddr
+	}
 	c.Management.Complete(c.GatewayAddr)
 	errs := append(c.Flags.Validate(), c.Gateway.Validate()...)
+	if c.CompassEnabled {
+		errs = append(errs, c.Compass.Validate()...)
+	}
 	errs = append(errs, c.Management.Validate(c.Flags)...)
 	errs = append(errs, c.Connector.Validate()...)
 	return c, errors.Join(errs...)

@@ -21,7 +21,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 		components.ManagementSet, provideAPIConfig,
 		components.TelemetrySet, serveflags.GatewayConfig, components.NewGateway,
 		createCA, components.SigningSet, components.ConnectorSet, components.NewConnectorServers,
-		newApp,
+		provideAgent, newApp,
 	)
 	return nil, nil, nil
 }

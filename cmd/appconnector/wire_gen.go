@@ -62,7 +62,12 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 		cleanup()
 		return nil, nil, err
 	}
-	httpapiConfig := provideAPIConfig(adminToken, set, gatewayGateway)
+	httpapiConfig, err := provideAPIConfig(cfg, adminToken, set, gatewayGateway)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	service := registry.NewService(applicationRepository, secretStore, logger)
 	metadataConfig := components.MetadataConfig(management)
 	metadataService := metadata.NewService(applicationRepository, secretStore, metadataConfig, logger)
@@ -129,7 +134,18 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 		cleanup()
 		return nil, nil, err
 	}
-	app := newApp(cfg, logger, telemetry, server, gatewayGateway, connectorServers)
+	agent, err := provideAgent(cfg, set, applicationRepository, secretStore, logger)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	app, err := newApp(cfg, logger, telemetry, server, gatewayGateway, connectorServers, agent)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	return app, func() {
 		cleanup2()
 		cleanup()
