@@ -10,7 +10,9 @@ import (
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 )
 
-func gatewayBaseURL(cfg Config) components.GatewayBaseURL { return components.GatewayBaseURL(cfg.GatewayBaseURL) }
+func gatewayBaseURL(cfg Config) components.GatewayBaseURL {
+	return components.GatewayBaseURL(cfg.GatewayBaseURL)
+}
 
 // newGroup serves health and metrics and runs the agent; /readyz answers once the store
 // has synced, on the leader and on the replicas standing by alike.
