@@ -20,6 +20,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/memory"
 	"github.com/appconnector/appconnector/adapters/vault"
+	"github.com/appconnector/appconnector/domain/compass"
 	"github.com/appconnector/appconnector/ports"
 )
 
@@ -219,11 +220,11 @@ func OpenKubernetes(ctx context.Context, kc *rest.Config, namespace string, logg
 // OpenEmbedded opens the embedded store in dir (bbolt, or memory for MemoryDataDir).
 func OpenEmbedded(dir DataDir, logger *slog.Logger) (*Set, func(), error) {
 	if dir == MemoryDataDir {
-		apps, secrets := memory.NewApplicationRepository(), memory.NewSecretStore()
+		apps, secrets, conn := memory.NewApplicationRepository(), memory.NewSecretStore(), memory.NewCompassConnectionStore()
 		logger.Warn("using the in-memory store: it starts empty and nothing survives a restart")
 		s := &Set{apps: apps, secrets: secrets, tokens: memory.NewTokenStore(), revocations: memory.NewRevocationList(),
-			compass: memory.NewCompassConnectionStore(), logger: logger}
-		return s, func() { apps.Close(); secrets.Close() }, nil
+			compass: conn, logger: logger}
+		return s, func() { apps.Close(); secrets.Close(); conn.Close() }, nil
 	}
 	db, err := bolt.Open(string(dir), logger)
 	if err != nil {
@@ -300,10 +301,16 @@ func (s *Set) close() {
 // it keeps serving what it has.
 func (s *Set) Ready(ctx context.Context) error {
 	s.mu.Lock()
-	apps, secrets := s.apps, s.secrets
+	apps, secrets, conn := s.apps, s.secrets, s.compass
 	s.mu.Unlock()
 	if r, ok := secrets.(interface{ Ready(context.Context) error }); ok {
 		if err := r.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	if conn != nil {
+		// No connection yet is the normal state of a runtime before pairing.
+		if _, err := conn.Get(ctx); err != nil && !errors.Is(err, compass.ErrNotFound) {
 			return err
 		}
 	}
