@@ -42,6 +42,9 @@ func (c *ConnectorClient) call(ep ports.ConnectorEndpoint, operation string, sec
 		return fail(err)
 	}
 	header := http.Header{}
+	if c.opts.UserAgent != "" {
+		header.Set("User-Agent", c.opts.UserAgent)
+	}
 	var hc *http.Client
 	switch {
 	case ep.Credentials != nil:

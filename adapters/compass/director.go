@@ -49,6 +49,9 @@ func (d *DirectorClient) call(ep ports.DirectorEndpoint, operation string) (*cal
 		return fail(err)
 	}
 	header := http.Header{}
+	if d.opts.UserAgent != "" {
+		header.Set("User-Agent", d.opts.UserAgent)
+	}
 	if ep.Tenant != "" {
 		header.Set("Tenant", ep.Tenant)
 	}

@@ -31,6 +31,9 @@ type Options struct {
 	// MaxResponseBytes bounds what is read of one answer; DefaultMaxResponseBytes when
 	// zero.
 	MaxResponseBytes int64
+	// UserAgent is sent with every call; replicas put their identity in it, so Compass's
+	// access logs tell them apart. Go's default when empty.
+	UserAgent string
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -2,8 +2,6 @@ package components
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -29,7 +27,7 @@ var AgentSet = wire.NewSet(CompassClientOptions, CompassConnector, CompassDirect
 
 // CompassClientOptions are the GraphQL clients' TLS and timeout settings.
 func CompassClientOptions(c serveflags.Compass) (compassclient.Options, error) {
-	o := compassclient.Options{InsecureSkipVerify: c.SkipTLSVerify, Timeout: c.Timeout}
+	o := compassclient.Options{InsecureSkipVerify: c.SkipTLSVerify, Timeout: c.Timeout, UserAgent: "appconnector-runtime-agent (" + c.Identity + ")"}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
@@ -86,23 +84,14 @@ func AddAgent(g *runner.Group, a *compass.Agent, f serveflags.Flags, c serveflag
 	if err != nil {
 		return err
 	}
-	identity := leaderIdentity()
+	identity := c.Identity
 	g.AddLoop(func(ctx context.Context) error {
 		return kubernetes.RunAsLeader(ctx, kc, f.Namespace, c.LeaseName, identity, kubernetes.LeaderOptions{}, func(ctx context.Context) {
-			logger.Info("runtime agent leads", "lease", c.LeaseName, "identity", identity)
+			logger.Info("runtime agent leads: it syncs with Compass", "lease", c.LeaseName, "identity", identity)
 			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("runtime agent stopped", "error", err)
 			}
 		})
 	})
 	return nil
-}
-
-// leaderIdentity is the Pod's name (the hostname) with a random suffix, so a restarted
-// Pod with the same name is not taken for the old holder.
-func leaderIdentity() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return host + "-" + hex.EncodeToString(b[:])
 }

@@ -1,6 +1,8 @@
 package serveflags
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +27,9 @@ type Compass struct {
 	CASecret         string
 	LeaseName        string
 	Timeout          time.Duration
+	// Identity names this replica in the Lease and in the User-Agent of its calls to
+	// Compass; set by the binary (components.AgentIdentity), not a flag.
+	Identity string
 }
 
 // Register defines the agent's flags on fs.
@@ -41,6 +46,7 @@ func (c *Compass) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CertSecret, "compass-certificate-secret", "cluster-client-certificates", "Secret the runtime certificate is kept in (keys crt, key, crtChain)")
 	fs.StringVar(&c.CASecret, "compass-ca-secret", "ca-certificates", "Secret the Compass CA is kept in (key cacert)")
 	fs.StringVar(&c.LeaseName, "compass-lease", "appconnector-runtime-agent", "Lease that elects the one replica that syncs (--store kubernetes)")
+	c.Identity = agentIdentity()
 	fs.DurationVar(&c.Timeout, "compass-timeout", 30*time.Second, "how long one call to the Connector or the Director may take")
 }
 
@@ -79,4 +85,13 @@ func (c Compass) Validate() []error {
 		}
 	}
 	return errs
+}
+
+// agentIdentity is the Pod's name (the hostname) with a random suffix, so a restarted
+// Pod with the same name is not taken for the old holder.
+func agentIdentity() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return host + "-" + hex.EncodeToString(b[:])
 }
