@@ -131,7 +131,8 @@ func (c *call) MakeRequest(ctx context.Context, req *graphql.Request, resp *grap
 		msgs := make([]string, 0, len(resp.Errors))
 		for _, e := range resp.Errors {
 			m := e.Message
-			if len(e.Path) > 0 {
+			// A path that is just the root field repeats what the error already names.
+			if len(e.Path) > 0 && e.Path.String() != c.operation {
 				m += " (at " + e.Path.String() + ")"
 			}
 			msgs = append(msgs, clip(c.redact(m)))

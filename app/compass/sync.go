@@ -34,11 +34,11 @@ func (a *Agent) sync(ctx context.Context, r *round, c *dc.Connection, creds dc.C
 	id := r.runtime.RuntimeID
 	labels, err := a.deps.Director.RuntimeLabels(ctx, ep, id)
 	if err != nil {
-		return fail(dc.PhaseFetch, fmt.Errorf("Director runtime labels: %w", err))
+		return fail(dc.PhaseFetch, err)
 	}
 	assigned, err := a.deps.Director.ApplicationsForRuntime(ctx, ep, id)
 	if err != nil {
-		return fail(dc.PhaseFetch, fmt.Errorf("Director applicationsForRuntime: %w", err))
+		return fail(dc.PhaseFetch, err)
 	}
 	existing, err := a.deps.Applications.List(ctx)
 	if err != nil {
@@ -214,7 +214,7 @@ func (a *Agent) reportLabels(ctx context.Context, r *round, ep ports.DirectorEnd
 			continue
 		}
 		if err := a.deps.Director.SetRuntimeLabel(ctx, ep, r.runtime.RuntimeID, l.key, l.value); err != nil {
-			return fmt.Errorf("Director setRuntimeLabel %s: %w", l.key, err)
+			return fmt.Errorf("label %s: %w", l.key, err)
 		}
 		r.log.Info("runtime label set", "label", l.key, "value", l.value)
 	}
