@@ -6,6 +6,7 @@ import (
 	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/adapters/httpapi"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/app/compass"
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/ports"
@@ -36,7 +37,8 @@ func provideAPIConfig(cfg Config, tok components.AdminToken, s *storage.Set, gw 
 }
 
 // provideAgent is the Runtime Agent under --compass, nil without it.
-func provideAgent(cfg Config, s *storage.Set, apps ports.ApplicationRepository, secrets ports.SecretStore, logger *slog.Logger) (*compass.Agent, error) {
+func provideAgent(cfg Config, s *storage.Set, apps ports.ApplicationRepository, secrets ports.SecretStore, tel *telemetry.Telemetry,
+	logger *slog.Logger) (*compass.Agent, error) {
 	if !cfg.CompassEnabled {
 		return nil, nil
 	}
@@ -44,6 +46,7 @@ func provideAgent(cfg Config, s *storage.Set, apps ports.ApplicationRepository, 
 	if err != nil {
 		return nil, err
 	}
+	components.ObserveCompass(tel, conns)
 	opts, err := components.CompassClientOptions(cfg.Compass)
 	if err != nil {
 		return nil, err

@@ -134,7 +134,7 @@ func initAppContext(ctx context.Context, cfg Config, logger *slog.Logger) (*App,
 		cleanup()
 		return nil, nil, err
 	}
-	agent, err := provideAgent(cfg, set, applicationRepository, secretStore, logger)
+	agent, err := provideAgent(cfg, set, applicationRepository, secretStore, telemetry, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()

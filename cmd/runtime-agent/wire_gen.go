@@ -64,7 +64,7 @@ func initAgent(ctx context.Context, cfg Config, logger *slog.Logger) (*runner.Gr
 		cleanup()
 		return nil, nil, err
 	}
-	group, err := newGroup(cfg, set, agent, telemetry, logger)
+	group, err := newGroup(cfg, set, agent, compassConnectionStore, telemetry, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()

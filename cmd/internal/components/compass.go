@@ -11,6 +11,7 @@ import (
 	compassclient "github.com/appconnector/appconnector/adapters/compass"
 	"github.com/appconnector/appconnector/adapters/kubernetes"
 	"github.com/appconnector/appconnector/adapters/storage"
+	"github.com/appconnector/appconnector/adapters/telemetry"
 	"github.com/appconnector/appconnector/app/compass"
 	"github.com/appconnector/appconnector/cmd/internal/runner"
 	"github.com/appconnector/appconnector/cmd/internal/serveflags"
@@ -70,6 +71,11 @@ func AgentConfig(c serveflags.Compass, base GatewayBaseURL, logger *slog.Logger)
 func NewAgent(cfg compass.Config, conns ports.CompassConnectionStore, secrets ports.SecretStore, apps ports.ApplicationRepository,
 	connector ports.CompassConnector, director ports.Director) *compass.Agent {
 	return compass.New(cfg, compass.Deps{Connections: conns, Secrets: secrets, Applications: apps, Connector: connector, Director: director})
+}
+
+// ObserveCompass exports the CompassConnection's status on the metrics listener.
+func ObserveCompass(tel *telemetry.Telemetry, conns ports.CompassConnectionStore) {
+	tel.Registry.MustRegister(telemetry.NewCompassCollector(conns))
 }
 
 // AddAgent runs the agent as one of g's loops. With --store kubernetes, replicas elect
