@@ -55,9 +55,16 @@ fuzz: ## Run every fuzz test for $(FUZZTIME) each.
 	done
 
 .PHONY: bench
-bench: ## Run the Go benchmarks and the gateway load test on loopback (docs/performance.md).
+bench: ## Run the Go benchmarks and the gateway load test on loopback beside nginx (docs/performance.md).
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
-	$(GO) run ./cmd/gatewaybench
+	$(MAKE) bench-gateway
+
+# hack/nginx.sh prints the nginx binary, installing Debian's package first when it is
+# missing and the user is root; anything else stops here with its message.
+GATEWAYBENCH_FLAGS ?=
+.PHONY: bench-gateway
+bench-gateway: ## Run only the gateway load test (nginx, minimal Go proxies, gateway rows); GATEWAYBENCH_FLAGS adds flags.
+	NGINX=$$(hack/nginx.sh) && $(GO) run ./cmd/gatewaybench -nginx "$$NGINX" $(GATEWAYBENCH_FLAGS)
 
 IMAGE ?= appconnector:dev
 

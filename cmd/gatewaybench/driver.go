@@ -2,38 +2,42 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
-// proc is a server process started from this binary.
-type proc struct {
+// server is a process under test: this binary in a server mode, or nginx.
+type server struct {
 	cmd   *exec.Cmd
-	stdin io.WriteCloser
+	stdin io.WriteCloser // nil for nginx, which is stopped with SIGQUIT
 	addr  string
+	pprof string // the profiling listener, when asked for
+	// exited receives the result of Wait when something else already waits (nginx).
+	exited chan error
 }
 
-func start(mode string, procs int, args ...string) (*proc, error) {
+// start runs this binary in server mode with the given environment additions.
+func start(mode string, env []string, args ...string) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, append([]string{"serve", mode}, args...)...)
 	cmd.Stderr = os.Stderr
-	cmd.Env = os.Environ()
-	if procs > 0 {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(procs))
-	}
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -45,32 +49,90 @@ func start(mode string, procs int, args ...string) (*proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &proc{cmd: cmd, stdin: stdin}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ADDR ") {
-		p.stop()
-		return nil, fmt.Errorf("%s server did not start: %q %v", mode, line, err)
+	s := &server{cmd: cmd, stdin: stdin}
+	br := bufio.NewReader(stdout)
+	for {
+		line, err := br.ReadString('\n')
+		switch {
+		case err != nil:
+			s.stop()
+			return nil, fmt.Errorf("%s server did not start: %q %v", mode, line, err)
+		case strings.HasPrefix(line, "PPROF "):
+			s.pprof = strings.TrimSpace(strings.TrimPrefix(line, "PPROF "))
+			continue
+		case strings.HasPrefix(line, "ADDR "):
+			s.addr = strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
+			return s, nil
+		default:
+			s.stop()
+			return nil, fmt.Errorf("%s server did not start: %q", mode, line)
+		}
 	}
-	p.addr = strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
-	return p, nil
 }
 
-// stop closes the process's stdin, which makes it exit, and kills it if it does not.
-func (p *proc) stop() {
-	_ = p.stdin.Close()
+// stop ends the process (closing stdin makes our servers exit; nginx gets SIGQUIT, its
+// graceful shutdown) and kills it if it does not go.
+func (s *server) stop() {
+	if s.stdin != nil {
+		_ = s.stdin.Close()
+	} else {
+		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+	}
 	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
+	go func() {
+		if s.exited != nil {
+			<-s.exited
+		} else {
+			_ = s.cmd.Wait()
+		}
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		_ = p.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill()
 		<-done
 	}
 }
 
-// cpuTime is the process's user+system CPU time from /proc/<pid>/stat.
-func (p *proc) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+// cpuTime is the user+system CPU time of the process and its children (nginx's worker)
+// from /proc.
+func (s *server) cpuTime() (time.Duration, error) {
+	var total time.Duration
+	pids := []int{s.cmd.Process.Pid}
+	for len(pids) > 0 {
+		pid := pids[0]
+		pids = pids[1:]
+		t, err := procCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		total += t
+		pids = append(pids, children(pid)...)
+	}
+	return total, nil
+}
+
+// children lists pid's child processes (/proc/<pid>/task/<tid>/children).
+func children(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -90,8 +152,19 @@ func (p *proc) cpuTime() (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clkTck, nil
 }
 
+// scenario is one row: a URL under load, the process whose CPU is measured (nil: none),
+// and the direct scenario its added latency is taken against.
+type scenario struct {
+	name string
+	url  string
+	srv  *server
+	base string
+	tls  *tls.Config // for the direct TLS upstream
+	// profile: fetch CPU and allocation profiles of srv during the measured window.
+	profile bool
+}
+
 type result struct {
-	name     string
 	requests int
 	errors   int
 	rps      float64
@@ -99,9 +172,10 @@ type result struct {
 	cpuPerRq time.Duration // -1 when not measured
 }
 
-// load runs the load against url for warm-up plus duration and measures the last part.
-func load(o options, url string, p *proc) (result, error) {
-	tr := &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxConnsPerHost: o.concurrency, DisableCompression: true}
+// load runs conns keep-alive connections against sc for warm-up plus duration and
+// measures the last part.
+func load(o options, conns int, sc scenario, profileTo string) (result, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, TLSClientConfig: sc.tls}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	var (
@@ -109,14 +183,14 @@ func load(o options, url string, p *proc) (result, error) {
 		stop      atomic.Bool
 		errs      atomic.Int64
 		wg        sync.WaitGroup
-		lat       = make([][]time.Duration, o.concurrency)
+		lat       = make([][]time.Duration, conns)
 	)
-	for w := 0; w < o.concurrency; w++ {
-		lat[w] = make([]time.Duration, 0, 1<<16)
+	for w := 0; w < conns; w++ {
+		lat[w] = make([]time.Duration, 0, 1<<14)
 		wg.Go(func() {
 			for !stop.Load() {
 				t0 := time.Now()
-				resp, err := client.Get(url)
+				resp, err := client.Get(sc.url)
 				if err == nil {
 					_, err = io.Copy(io.Discard, resp.Body)
 					_ = resp.Body.Close()
@@ -129,7 +203,7 @@ func load(o options, url string, p *proc) (result, error) {
 				}
 				if err != nil {
 					if errs.Add(1) == 1 {
-						fmt.Fprintln(os.Stderr, "first error:", err)
+						fmt.Fprintf(os.Stderr, "%s: first error: %v\n", sc.name, err)
 					}
 					continue
 				}
@@ -138,11 +212,22 @@ func load(o options, url string, p *proc) (result, error) {
 		})
 	}
 	time.Sleep(o.warmup)
-	var cpu0 time.Duration
+	var cpu0, cpu1 time.Duration
 	var err error
-	if p != nil {
-		if cpu0, err = p.cpuTime(); err != nil {
+	if sc.srv != nil {
+		if cpu0, err = sc.srv.cpuTime(); err != nil {
 			return result{}, err
+		}
+	}
+	var prof sync.WaitGroup
+	if profileTo != "" {
+		secs := max(1, int(o.duration.Seconds()))
+		for _, p := range [...]string{"profile", "allocs"} {
+			prof.Go(func() {
+				if err := fetchProfile(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", sc.srv.pprof, p, secs), profileTo+"."+p+".pprof"); err != nil {
+					fmt.Fprintln(os.Stderr, "profile:", err)
+				}
+			})
 		}
 	}
 	t0 := time.Now()
@@ -150,14 +235,14 @@ func load(o options, url string, p *proc) (result, error) {
 	time.Sleep(o.duration)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
-	var cpu1 time.Duration
-	if p != nil {
-		if cpu1, err = p.cpuTime(); err != nil {
+	if sc.srv != nil {
+		if cpu1, err = sc.srv.cpuTime(); err != nil {
 			return result{}, err
 		}
 	}
 	stop.Store(true)
 	wg.Wait()
+	prof.Wait()
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	r := result{requests: len(all), errors: int(errs.Load()), cpuPerRq: -1}
@@ -165,105 +250,179 @@ func load(o options, url string, p *proc) (result, error) {
 		r.rps = float64(len(all)) / elapsed.Seconds()
 		r.p50 = all[len(all)*50/100]
 		r.p99 = all[len(all)*99/100]
-		if p != nil {
+		if sc.srv != nil {
 			r.cpuPerRq = (cpu1 - cpu0) / time.Duration(len(all))
 		}
 	}
 	return r, nil
 }
 
-func drive(o options) (int, error) {
-	up, err := start("upstream", 0, "-payload", strconv.Itoa(o.payload))
+func fetchProfile(url, file string) error {
+	resp, err := http.Get(url)
 	if err != nil {
-		return 1, err
+		return err
 	}
-	defer up.stop()
-	upstream := "http://" + up.addr
-
-	var results []result
-	run := func(name, url string, p *proc) error {
-		r, err := load(o, url, p)
-		if err != nil {
-			return err
-		}
-		r.name = name
-		results = append(results, r)
-		return nil
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
-	if err := run("upstream direct", upstream+"/items", nil); err != nil {
-		return 1, err
-	}
-	minimal, err := start("minimal", o.proxyProcs, "-upstream", upstream)
+	f, err := os.Create(file)
 	if err != nil {
-		return 1, err
+		return err
 	}
-	err = run("minimal ReverseProxy + Basic", "http://"+minimal.addr+"/items", minimal)
-	minimal.stop()
-	if err != nil {
-		return 1, err
-	}
-	pooled, err := start("minimal-pooled", o.proxyProcs, "-upstream", upstream)
-	if err != nil {
-		return 1, err
-	}
-	err = run("minimal + copy-buffer pool", "http://"+pooled.addr+"/items", pooled)
-	pooled.stop()
-	if err != nil {
-		return 1, err
-	}
-	gw, err := start("gateway", o.proxyProcs, "-upstream", upstream)
-	if err != nil {
-		return 1, err
-	}
-	defer gw.stop()
-	if err := run("gateway Basic", "http://"+gw.addr+"/bench-basic/orders/items", gw); err != nil {
-		return 1, err
-	}
-	if err := run("gateway OAuth", "http://"+gw.addr+"/bench-oauth/orders/items", gw); err != nil {
-		return 1, err
-	}
-	return report(o, results), nil
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
 }
 
-func report(o options, rs []result) int {
-	fmt.Printf("| %-30s | %10s | %9s | %9s | %8s | %15s |\n", "scenario", "requests/s", "p50", "p99", "errors", "proxy CPU µs/req")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 32), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 10), strings.Repeat("-", 17))
-	code := 0
-	var minimal, pooled time.Duration
-	for _, r := range rs {
-		cpu := "-"
-		if r.cpuPerRq >= 0 {
-			cpu = fmt.Sprintf("%.1f", float64(r.cpuPerRq)/float64(time.Microsecond))
-		}
-		fmt.Printf("| %-30s | %10.0f | %9s | %9s | %8d | %15s |\n", r.name, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, cpu)
-		if r.errors > 0 || r.requests == 0 {
-			code = 1
-		}
-		switch {
-		case strings.HasPrefix(r.name, "minimal +"):
-			pooled = r.cpuPerRq
-		case strings.HasPrefix(r.name, "minimal"):
-			minimal = r.cpuPerRq
-		}
+// Row names the report and the acceptance checks refer to.
+const (
+	rowDirect     = "upstream direct"
+	rowDirectTLS  = "upstream direct, TLS client cert"
+	rowNginx      = "nginx proxy_pass + Basic"
+	rowMinimal    = "minimal ReverseProxy + Basic"
+	rowPooled     = "minimal + copy-buffer pool"
+	rowMinimalTLS = "minimal + client cert"
+	rowGwBasic    = "gateway Basic"
+	rowGwOAuth    = "gateway OAuth"
+	rowGwCert     = "gateway client cert"
+	rowGwParams   = "gateway Basic + parameters"
+)
+
+func drive(o options) (int, error) {
+	dir, err := os.MkdirTemp("", "gatewaybench-")
+	if err != nil {
+		return 1, err
 	}
-	fmt.Println()
-	for _, r := range rs {
-		if !strings.HasPrefix(r.name, "gateway") || minimal <= 0 {
-			continue
+	defer os.RemoveAll(dir)
+	var servers []*server
+	defer func() {
+		for _, s := range slices.Backward(servers) {
+			s.stop()
 		}
-		ratio := float64(r.cpuPerRq) / float64(minimal)
-		verdict := "ok"
-		if ratio > o.maxRatio {
-			verdict = "OVER TARGET"
-			if o.strict {
-				code = 1
+	}()
+	run := func(mode string, env []string, args ...string) (*server, error) {
+		s, err := start(mode, env, args...)
+		if err == nil {
+			servers = append(servers, s)
+		}
+		return s, err
+	}
+	pki := filepath.Join(dir, "pki")
+	if err := os.Mkdir(pki, 0o700); err != nil {
+		return 1, err
+	}
+	if err := writePKI(pki); err != nil {
+		return 1, err
+	}
+	procs := []string{"GOMAXPROCS=" + strconv.Itoa(o.proxyProcs)}
+	if o.proxyProcs <= 0 {
+		procs = nil
+	}
+	payload := strconv.Itoa(o.payload)
+	up, err := run("upstream", nil, "-payload", payload)
+	if err != nil {
+		return 1, err
+	}
+	tup, err := run("upstream", nil, "-payload", payload, "-tls", "-pki", pki)
+	if err != nil {
+		return 1, err
+	}
+	upstream, tlsUpstream := "http://"+up.addr, "https://"+tup.addr
+	directTLS, err := clientTLS(pki)
+	if err != nil {
+		return 1, err
+	}
+	scs := []scenario{
+		{name: rowDirect, url: upstream + "/items"},
+		{name: rowDirectTLS, url: tlsUpstream + "/items", tls: directTLS},
+	}
+	if o.nginx != "" {
+		ngx, err := startNginx(o.nginx, filepath.Join(dir, "nginx"), up.addr)
+		if err != nil {
+			return 1, err
+		}
+		servers = append(servers, ngx)
+		scs = append(scs, scenario{name: rowNginx, url: "http://" + ngx.addr + "/items", srv: ngx, base: rowDirect})
+	}
+	for _, m := range []struct{ mode, row, base string }{
+		{"minimal", rowMinimal, rowDirect}, {"minimal-pooled", rowPooled, rowDirect}, {"minimal-cert", rowMinimalTLS, rowDirectTLS},
+	} {
+		s, err := run(m.mode, procs, "-upstream", upstream, "-tls-upstream", tlsUpstream, "-pki", pki)
+		if err != nil {
+			return 1, err
+		}
+		scs = append(scs, scenario{name: m.row, url: "http://" + s.addr + "/items", srv: s, base: m.base})
+	}
+	gwArgs := []string{"-upstream", upstream, "-tls-upstream", tlsUpstream, "-pki", pki, "-metrics=" + strconv.FormatBool(o.metrics)}
+	if o.profileDir != "" {
+		gwArgs = append(gwArgs, "-pprof", "127.0.0.1:0")
+	}
+	gateways := []struct {
+		suffix string
+		env    []string
+	}{{"", nil}}
+	if o.variantEnv != "" {
+		gateways = append(gateways, struct {
+			suffix string
+			env    []string
+		}{" [" + o.variantEnv + "]", strings.Fields(o.variantEnv)})
+	}
+	for _, g := range gateways {
+		gw, err := run("gateway", append(slices.Clone(procs), g.env...), gwArgs...)
+		if err != nil {
+			return 1, err
+		}
+		base := "http://" + gw.addr
+		scs = append(scs,
+			scenario{name: rowGwBasic + g.suffix, url: base + "/bench-basic/orders/items", srv: gw, base: rowDirect, profile: true},
+			scenario{name: rowGwOAuth + g.suffix, url: base + "/bench-oauth/orders/items", srv: gw, base: rowDirect, profile: true},
+			scenario{name: rowGwCert + g.suffix, url: base + "/bench-cert/orders/items", srv: gw, base: rowDirectTLS, profile: true},
+			scenario{name: rowGwParams + g.suffix, url: base + "/bench-params/orders/items?$top=10", srv: gw, base: rowDirect, profile: true},
+		)
+	}
+	if o.only != "" {
+		scs = slices.DeleteFunc(scs, func(sc scenario) bool {
+			return sc.name != rowDirect && sc.name != rowDirectTLS && !strings.Contains(sc.name, o.only)
+		})
+	}
+
+	// Interleaved: every round runs every scenario at every connection count, starting
+	// one scenario later each round, so a burst of other work on the machine lands on
+	// different rows in different rounds instead of on one row.
+	res := map[string][]result{}
+	for r := range o.rounds {
+		for _, c := range o.conns {
+			for i := range scs {
+				sc := scs[(i+r)%len(scs)]
+				var profileTo string
+				if o.profileDir != "" && sc.profile && r == 0 && c == o.concurrency {
+					profileTo = filepath.Join(o.profileDir, strings.NewReplacer(" ", "-", "+", "", ",", "", "[", "", "]", "", "=", "").Replace(sc.name))
+				}
+				rs, err := load(o, c, sc, profileTo)
+				if err != nil {
+					return 1, err
+				}
+				res[key(sc.name, c)] = append(res[key(sc.name, c)], rs)
 			}
 		}
-		fmt.Printf("%s CPU/request = %.2fx minimal proxy (target <= %.2fx): %s", r.name, ratio, o.maxRatio, verdict)
-		if pooled > 0 {
-			fmt.Printf("; %.2fx the pooled minimal proxy", float64(r.cpuPerRq)/float64(pooled))
+		if o.rounds > 1 {
+			fmt.Fprintf(os.Stderr, "round %d/%d done\n", r+1, o.rounds)
 		}
-		fmt.Println()
 	}
-	return code
+	return report(o, scs, res), nil
+}
+
+func key(name string, conns int) string { return fmt.Sprintf("%s@%d", name, conns) }
+
+// clientTLS is the load generator's configuration for the direct TLS row.
+func clientTLS(pki string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(pki, "client.crt"), filepath.Join(pki, "client.key"))
+	if err != nil {
+		return nil, err
+	}
+	pool, err := caPool(pki)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
