@@ -348,4 +348,3 @@ func nestedString(obj map[string]any, fields ...string) string {
 	s, _, _ := unstructured.NestedString(obj, fields...)
 	return s
 }
-
