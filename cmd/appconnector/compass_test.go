@@ -849,3 +849,18 @@ func TestCompassSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestCompassMinSyncTimeZero: --compass-min-sync-time 0 is accepted (only a negative
+// value is refused), so it must mean no rate limit: a change of the configuration
+// Secret right after a round starts the next one at once.
+func TestCompassMinSyncTimeZero(t *testing.T) {
+	r := newCompassRig(t, compassdouble.Config{}, "--compass-sync-period", "1h", "--compass-min-sync-time", "0")
+	r.pair()
+	from := r.double.Calls("applicationsForRuntime")
+	// Any change of the Secret starts a round; a paired agent does not use the token.
+	r.configure(r.double.NewRuntimeToken(compassRuntimeID))
+	eventually(t, 5*time.Second, "a round on the Secret's change", func() (bool, string) {
+		n := r.double.Calls("applicationsForRuntime") - from
+		return n > 0, fmt.Sprint(n, " rounds (the agent may have taken 0 for its 10 s default)")
+	})
+}
