@@ -106,9 +106,10 @@ func TestKubernetesMode(t *testing.T) {
 	putConfigSecret(t, k, ns, d, runtimeID, tenant, token1)
 	gwCompassAddr, gwHealth := componenttest.FreeAddr(t), componenttest.FreeAddr(t)
 	kube := componenttest.KubeArgs(t, k, ns)
+	// Debug is the most the agent logs: assertNoSecretsLogged looks at all of it.
 	agentArgs := func(period string) []string {
 		return append(append([]string{}, kube...), "--compass-ca", writeCA(t, d), "--compass-sync-period", period,
-			"--compass-min-sync-time", "50ms", "--health-addr", "127.0.0.1:0", "--metrics-addr=",
+			"--compass-min-sync-time", "50ms", "--health-addr", "127.0.0.1:0", "--metrics-addr=", "--log-level", "debug",
 			"--gateway-base-url", "http://"+gwCompassAddr,
 			"--runtime-events-url", "https://gateway.example.com/events", "--runtime-console-url", "https://console.example.com")
 	}
@@ -181,6 +182,7 @@ func TestKubernetesMode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "shop-user", string(cred.Data["username"]))
 	assert.Equal(t, password1, string(cred.Data["password"]))
+	assert.Equal(t, map[string]string{"app": "mp-orders", "bundleId": "b1"}, cred.Labels)
 	params, err := secrets.Get(ctx, paramsName, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"X-Api-Key":["key-1"]}`, string(params.Data["headers"]))
@@ -195,7 +197,7 @@ func TestKubernetesMode(t *testing.T) {
 	// The gateway binary proxies through its Compass listener with the Director's
 	// credentials, header and query parameter.
 	paths := bins()
-	startProcess(t, paths["application-gateway"], gwHealth, append(append([]string{}, kube...),
+	gateway := startProcess(t, paths["application-gateway"], gwHealth, append(append([]string{}, kube...),
 		"--gateway-addr", "127.0.0.1:0", "--gateway-compass-addr", gwCompassAddr, "--health-addr", gwHealth, "--metrics-addr", "")...)
 	proxy := func() (int, seen) {
 		code, body := componenttest.Get(t, gatewayURL+"/items?limit=1", "")
@@ -283,7 +285,7 @@ func TestKubernetesMode(t *testing.T) {
 	}
 
 	agent.stop(t)
-	assertNoSecretsLogged(t, logs, []string{token1, token2, password1, password2}, keyPEMs)
+	assertNoSecretsLogged(t, append(logs, gateway.stderr), []string{token1, token2, password1, password2}, keyPEMs)
 }
 
 // testEvents starts the validator binary on the Applications the agent wrote: an event
@@ -347,7 +349,7 @@ func TestTwoAgents(t *testing.T) {
 	token := d.NewRuntimeToken(runtimeID)
 	putConfigSecret(t, k, ns, d, runtimeID, tenant, token)
 	args := append(componenttest.KubeArgs(t, k, ns), "--compass-ca", writeCA(t, d), "--compass-sync-period", "200ms",
-		"--compass-min-sync-time", "50ms", "--health-addr", "127.0.0.1:0", "--metrics-addr=")
+		"--compass-min-sync-time", "50ms", "--health-addr", "127.0.0.1:0", "--metrics-addr=", "--log-level", "debug")
 
 	agents := []*agentProc{startAgent(t, "agent-1", args...), startAgent(t, "agent-2", args...)}
 	var leader, follower *agentProc
