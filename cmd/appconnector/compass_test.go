@@ -855,7 +855,10 @@ func TestCompassSecretsNeverLogged(t *testing.T) {
 // Secret right after a round starts the next one at once.
 func TestCompassMinSyncTimeZero(t *testing.T) {
 	r := newCompassRig(t, compassdouble.Config{}, "--compass-sync-period", "1h", "--compass-min-sync-time", "0")
-	r.pair()
+	r.waitState(compass.StateConnectionFailed, 10*time.Second) // no Secret yet
+	r.configure(r.double.NewRuntimeToken(compassRuntimeID))
+	r.patch(yes, nil) // resyncNow bypasses any rate limit, so this pairs whatever 0 means
+	r.waitState(compass.StateSynchronized, 10*time.Second)
 	from := r.double.Calls("applicationsForRuntime")
 	// Any change of the Secret starts a round; a paired agent does not use the token.
 	r.configure(r.double.NewRuntimeToken(compassRuntimeID))
