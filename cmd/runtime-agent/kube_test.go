@@ -25,6 +25,7 @@ import (
 	"github.com/appconnector/appconnector/cmd/internal/components"
 	"github.com/appconnector/appconnector/cmd/internal/components/componenttest"
 	"github.com/appconnector/appconnector/domain/compass"
+	"github.com/appconnector/appconnector/internal/compassdouble"
 	"github.com/appconnector/appconnector/internal/realservers"
 )
 
@@ -60,7 +61,8 @@ func ordersApp(targetURL, password, description string) compass.DirectorApplicat
 // their Secrets, the application-gateway binary proxies to them with the injected
 // credentials, the connectivity-validator binary accepts events from their client ids,
 // changes and removals in the Director are applied, hand-made Applications are never
-// touched, a restart does not pair again, resyncNow starts a round at once, and deleting
+// touched, a restart does not pair again, resyncNow starts a round at once,
+// refreshCredentialsNow renews at once without a token, and deleting
 // the CompassConnection pairs again with the Secret's new token. The agent's log never
 // holds a token, a key or a password.
 func TestKubernetesMode(t *testing.T) {
@@ -263,17 +265,45 @@ func TestKubernetesMode(t *testing.T) {
 	}, "resyncNow must start a round at once and be reset")
 	t.Logf("resyncNow: a round and the reset within %v", time.Since(start))
 
+	// kubectl patch ... '{"spec":{"refreshCredentialsNow":true}}': a renewal at once, over
+	// mTLS, without a token.
+	seenBefore := len(d.Requests())
+	_, err = conns.Patch(ctx, compass.ConnectionName, types.MergePatchType, []byte(`{"spec":{"refreshCredentialsNow":true}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, func() (bool, string) {
+		u := getConnection(t, conns)
+		refresh, _, _ := unstructured.NestedBool(u.Object, "spec", "refreshCredentialsNow")
+		return d.Calls("signCertificateSigningRequest") == signs+1 && !refresh, "refreshCredentialsNow " + boolString(refresh)
+	}, "refreshCredentialsNow must renew the certificate at once and be reset")
+	for _, r := range d.Requests()[seenBefore:] {
+		assert.NotEqual(t, compassdouble.ConnectorPath, r.Path, "a renewal uses the certificate-secured Connector only")
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		certSecret, err = secrets.Get(ctx, "cluster-client-certificates", metav1.GetOptions{})
+		require.NoError(t, err)
+		return parseCert(t, certSecret.Data["crt"]).SerialNumber.Cmp(crt.SerialNumber) != 0, "the old certificate"
+	}, "the renewed certificate must be stored")
+	renewed := parseCert(t, certSecret.Data["crt"])
+	keyPEMs = append(keyPEMs, certSecret.Data["key"])
+
 	// kubectl delete compassconnection compass-connection, with a new token in the Secret.
 	token2 := d.NewRuntimeToken(runtimeID)
 	putConfigSecret(t, k, ns, d, runtimeID, tenant, token2)
 	require.NoError(t, conns.Delete(ctx, compass.ConnectionName, metav1.DeleteOptions{}))
 	eventually(t, 10*time.Second, func() (bool, string) {
-		return d.Calls("signCertificateSigningRequest") == signs+1 && connectionState(t, conns) == string(compass.StateSynchronized),
+		return d.Calls("signCertificateSigningRequest") == signs+2 && connectionState(t, conns) == string(compass.StateSynchronized),
 			connectionState(t, conns)
 	}, "deleting the CompassConnection must make the agent pair again with the new token")
+	withToken2 := 0
+	for _, r := range d.Requests() {
+		if r.Path == compassdouble.ConnectorPath && r.Header.Get(compassdouble.TokenHeader) == token2 {
+			withToken2++
+		}
+	}
+	assert.Equal(t, 1, withToken2, "the pairing uses the Secret's new token, once")
 	certSecret, err = secrets.Get(ctx, "cluster-client-certificates", metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.NotEqual(t, crt.SerialNumber, parseCert(t, certSecret.Data["crt"]).SerialNumber, "a new certificate")
+	assert.NotEqual(t, renewed.SerialNumber, parseCert(t, certSecret.Data["crt"]).SerialNumber, "a new certificate")
 	keyPEMs = append(keyPEMs, certSecret.Data["key"])
 
 	// Hand-made Applications were never written to.
@@ -363,6 +393,8 @@ func TestTwoAgents(t *testing.T) {
 		return false, "no agent leads"
 	}, "one agent must lead")
 	leaderID := leader.log.leaderIdentity()
+	// The one standing by is ready too: it serves as soon as the leader goes.
+	componenttest.WaitHealthy(t, follower.addrs[components.ServerHealth])
 	waitState(t, conns, string(compass.StateSynchronized), 20*time.Second)
 	fetches := d.Calls("applicationsForRuntime")
 	eventually(t, 10*time.Second, func() (bool, string) {
