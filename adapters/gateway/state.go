@@ -53,24 +53,31 @@ type reqState struct {
 	// fired is set when timer went off: its function may then still be running, so
 	// this state must not be reused.
 	fired bool
+	// flush runs flushPending when a read of the target's body waits flushDelay; reading
+	// (under mu) says a read is pending. flushed is to flush what fired is to timer.
+	flush   *time.Timer
+	reading bool
+	flushed bool
 }
 
 var statePool = sync.Pool{New: func() any {
 	st := new(reqState)
 	st.timer = time.AfterFunc(time.Hour, st.expire)
 	st.timer.Stop()
+	st.flush = time.AfterFunc(time.Hour, st.flushPending)
+	st.flush.Stop()
 	return st
 }}
 
 func getState() *reqState { return statePool.Get().(*reqState) }
 
 func putState(st *reqState) {
-	if st.fired {
-		return // expire may still hold it; let the collector have it
+	if st.fired || st.flushed {
+		return // expire or flushPending may still hold it; let the collector have it
 	}
 	// The body buffer is not pooled: when a target answers before reading the whole
 	// request, the transport may still be writing from it after the handler returned.
-	*st = reqState{timer: st.timer}
+	*st = reqState{timer: st.timer, flush: st.flush}
 	statePool.Put(st)
 }
 

@@ -31,9 +31,16 @@ type server struct {
 
 // start runs this binary in server mode with the given environment additions.
 func start(mode string, env []string, args ...string) (*server, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
+	return startFrom("", mode, env, args...)
+}
+
+// startFrom runs the server mode of the gatewaybench binary exe (empty: this one).
+func startFrom(exe, mode string, env []string, args ...string) (*server, error) {
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	cmd := exec.Command(exe, append([]string{"serve", mode}, args...)...)
 	cmd.Stderr = os.Stderr
@@ -131,6 +138,32 @@ func children(pid int) []int {
 	return out
 }
 
+// syscalls is the number of read and write system calls (read, write, readv, sendto,
+// ...) of the process and its children from /proc/<pid>/io: a count that, unlike CPU
+// time, other work on the machine does not disturb.
+func (s *server) syscalls() (reads, writes int64) {
+	pids := []int{s.cmd.Process.Pid}
+	for len(pids) > 0 {
+		pid := pids[0]
+		pids = pids[1:]
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+		if err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				k, v, _ := strings.Cut(line, ": ")
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				switch k {
+				case "syscr":
+					reads += n
+				case "syscw":
+					writes += n
+				}
+			}
+		}
+		pids = append(pids, children(pid)...)
+	}
+	return reads, writes
+}
+
 func procCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -170,6 +203,8 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	cpuPerRq time.Duration // -1 when not measured
+	// readsPerRq and writesPerRq are the proxy's read and write system calls per request.
+	readsPerRq, writesPerRq float64
 }
 
 // load runs conns keep-alive connections against sc for warm-up plus duration and
@@ -213,11 +248,13 @@ func load(o options, conns int, sc scenario, profileTo string) (result, error) {
 	}
 	time.Sleep(o.warmup)
 	var cpu0, cpu1 time.Duration
+	var r0, w0, r1, w1 int64
 	var err error
 	if sc.srv != nil {
 		if cpu0, err = sc.srv.cpuTime(); err != nil {
 			return result{}, err
 		}
+		r0, w0 = sc.srv.syscalls()
 	}
 	var prof sync.WaitGroup
 	if profileTo != "" {
@@ -239,6 +276,7 @@ func load(o options, conns int, sc scenario, profileTo string) (result, error) {
 		if cpu1, err = sc.srv.cpuTime(); err != nil {
 			return result{}, err
 		}
+		r1, w1 = sc.srv.syscalls()
 	}
 	stop.Store(true)
 	wg.Wait()
@@ -252,6 +290,8 @@ func load(o options, conns int, sc scenario, profileTo string) (result, error) {
 		r.p99 = all[len(all)*99/100]
 		if sc.srv != nil {
 			r.cpuPerRq = (cpu1 - cpu0) / time.Duration(len(all))
+			r.readsPerRq = float64(r1-r0) / float64(len(all))
+			r.writesPerRq = float64(w1-w0) / float64(len(all))
 		}
 	}
 	return r, nil
@@ -295,13 +335,17 @@ func drive(o options) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	var servers []*server
+	var runFrom func(exe, mode string, env []string, args ...string) (*server, error)
 	defer func() {
 		for _, s := range slices.Backward(servers) {
 			s.stop()
 		}
 	}()
 	run := func(mode string, env []string, args ...string) (*server, error) {
-		s, err := start(mode, env, args...)
+		return runFrom("", mode, env, args...)
+	}
+	runFrom = func(exe, mode string, env []string, args ...string) (*server, error) {
+		s, err := startFrom(exe, mode, env, args...)
 		if err == nil {
 			servers = append(servers, s)
 		}
@@ -357,18 +401,19 @@ func drive(o options) (int, error) {
 	if o.profileDir != "" {
 		gwArgs = append(gwArgs, "-pprof", "127.0.0.1:0")
 	}
-	gateways := []struct {
-		suffix string
-		env    []string
-	}{{"", nil}}
+	type variant struct {
+		suffix, exe string
+		env         []string
+	}
+	gateways := []variant{{}}
 	if o.variantEnv != "" {
-		gateways = append(gateways, struct {
-			suffix string
-			env    []string
-		}{" [" + o.variantEnv + "]", strings.Fields(o.variantEnv)})
+		gateways = append(gateways, variant{suffix: " [" + o.variantEnv + "]", env: strings.Fields(o.variantEnv)})
+	}
+	if o.compareBinary != "" {
+		gateways = append(gateways, variant{suffix: " [" + filepath.Base(o.compareBinary) + "]", exe: o.compareBinary})
 	}
 	for _, g := range gateways {
-		gw, err := run("gateway", append(slices.Clone(procs), g.env...), gwArgs...)
+		gw, err := runFrom(g.exe, "gateway", append(slices.Clone(procs), g.env...), gwArgs...)
 		if err != nil {
 			return 1, err
 		}

@@ -51,6 +51,7 @@ func main() {
 	flag.BoolVar(&o.metrics, "metrics", true, "gateway with metrics on (telemetry wired as in the binaries)")
 	flag.StringVar(&o.profileDir, "profile", "", "write the gateway's CPU and allocation profiles of the first round's throughput runs into this directory")
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also run a second gateway process with these environment settings, e.g. \"GOGC=200 GOMEMLIMIT=200MiB\"")
+	flag.StringVar(&o.compareBinary, "compare-binary", "", "also run the gateway rows on the gateway of this gatewaybench binary (an A/B test of two versions in one run)")
 	flag.StringVar(&o.only, "only", "", "run only the rows whose name contains this (besides the direct ones)")
 	flag.Parse()
 	if o.duration <= 0 || o.duration > time.Minute || o.concurrency < 1 || o.concurrency > 1024 || o.rounds < 1 || o.rounds > 50 {
@@ -110,6 +111,7 @@ type options struct {
 	metrics          bool
 	profileDir       string
 	variantEnv       string
+	compareBinary    string
 	only             string
 }
 

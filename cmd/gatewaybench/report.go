@@ -13,8 +13,8 @@ func report(o options, scs []scenario, res map[string][]result) int {
 	code := 0
 	for _, c := range o.conns {
 		fmt.Printf("%d connection(s):\n\n", c)
-		fmt.Printf("| %-40s | %10s | %9s | %9s | %10s | %6s | %16s |\n", "scenario", "requests/s", "p50", "p99", "added p50", "errors", "CPU µs/req")
-		fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|\n", dashes(42), dashes(12), dashes(11), dashes(11), dashes(12), dashes(8), dashes(18))
+		fmt.Printf("| %-40s | %10s | %9s | %9s | %10s | %6s | %16s | %11s |\n", "scenario", "requests/s", "p50", "p99", "added p50", "errors", "CPU µs/req", "read/write")
+		fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(42), dashes(12), dashes(11), dashes(11), dashes(12), dashes(8), dashes(18), dashes(13))
 		for _, sc := range scs {
 			rs := res[key(sc.name, c)]
 			errs := 0
@@ -28,11 +28,16 @@ func report(o options, scs []scenario, res map[string][]result) int {
 			if sc.base != "" {
 				added = fmtDur(median(perRound(rs, res[key(sc.base, c)], func(a, b result) float64 { return float64(a.p50 - b.p50) })))
 			}
-			fmt.Printf("| %-40s | %10.0f | %9s | %9s | %10s | %6d | %16s |\n", sc.name,
+			sys := "-"
+			if sc.srv != nil {
+				sys = fmt.Sprintf("%.2f/%.2f", median(field(rs, func(r result) float64 { return r.readsPerRq })),
+					median(field(rs, func(r result) float64 { return r.writesPerRq })))
+			}
+			fmt.Printf("| %-40s | %10.0f | %9s | %9s | %10s | %6d | %16s | %11s |\n", sc.name,
 				median(field(rs, func(r result) float64 { return r.rps })),
 				fmtDur(median(field(rs, func(r result) float64 { return float64(r.p50) }))),
 				fmtDur(median(field(rs, func(r result) float64 { return float64(r.p99) }))),
-				added, errs, cpuCell(rs))
+				added, errs, cpuCell(rs), sys)
 		}
 		fmt.Println()
 	}
