@@ -60,7 +60,8 @@ func ordersApp(targetURL, password, description string) compass.DirectorApplicat
 // have Kyma's names and keys, the Director's Applications become Application CRs with
 // their Secrets, the application-gateway binary proxies to them with the injected
 // credentials, the connectivity-validator binary accepts events from their client ids,
-// changes and removals in the Director are applied, hand-made Applications are never
+// changes and removals in the Director are applied, a failing Director is reported and
+// recovered from, hand-made Applications are never
 // touched, a restart does not pair again, resyncNow starts a round at once,
 // refreshCredentialsNow renews at once without a token, and deleting
 // the CompassConnection pairs again with the Secret's new token. The agent's log never
@@ -235,6 +236,18 @@ func TestKubernetesMode(t *testing.T) {
 	orders, err = apps.Get(ctx, "mp-orders", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "all orders of the shop", nestedString(orders.Object, "spec", "description"))
+
+	// The Director fails: SynchronizationFailed with its message, the Applications stay
+	// and are still served; healed, the next round is Synchronized again.
+	d.Fail("applicationsForRuntime", "director down for maintenance")
+	conn = waitState(t, conns, string(compass.StateSynchronizationFailed), 5*time.Second)
+	assert.Contains(t, nestedString(conn.Object, "status", "synchronizationStatus", "error"), "director down for maintenance")
+	_, err = apps.Get(ctx, "mp-orders", metav1.GetOptions{})
+	require.NoError(t, err, "a failed fetch must not remove Applications")
+	code, _ = proxy()
+	assert.Equal(t, http.StatusOK, code)
+	d.HealAll()
+	waitState(t, conns, string(compass.StateSynchronized), 5*time.Second)
 
 	// Events from the Application's client ids, through the validator binary.
 	testEvents(t, k, ns, paths["connectivity-validator"], kube)
