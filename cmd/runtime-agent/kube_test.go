@@ -61,11 +61,10 @@ func ordersApp(targetURL, password, description string) compass.DirectorApplicat
 // their Secrets, the application-gateway binary proxies to them with the injected
 // credentials, the connectivity-validator binary accepts events from their client ids,
 // changes and removals in the Director are applied, a failing Director is reported and
-// recovered from, hand-made Applications are never
-// touched, a restart does not pair again, resyncNow starts a round at once,
-// refreshCredentialsNow renews at once without a token, and deleting
-// the CompassConnection pairs again with the Secret's new token. The agent's log never
-// holds a token, a key or a password.
+// recovered from, hand-made Applications are never touched, a restart does not pair
+// again, resyncNow starts a round at once, refreshCredentialsNow renews at once without
+// a token, and deleting the CompassConnection pairs again with the Secret's new token.
+// No log holds a token, a key or a password.
 func TestKubernetesMode(t *testing.T) {
 	bins := buildBinaries(t, "application-gateway", "connectivity-validator")
 	k := realservers.KubeAPIServer(t)
