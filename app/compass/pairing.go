@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -24,7 +25,7 @@ func (a *Agent) pair(ctx context.Context, r *round, c *dc.Connection) (dc.Creden
 		return dc.Credentials{}, err
 	}
 	digest := sha256.Sum256([]byte(r.runtime.Token))
-	if a.usedToken.Load() != nil && *a.usedToken.Load() == digest {
+	if a.tokenUsed(ctx, digest) {
 		// Compass tokens are one-time: calling with it again only earns an
 		// authentication error that does not say what to do.
 		return dc.Credentials{}, fmt.Errorf("the one-time token in Secret %q was already used; put a new one-time token from Compass into its %s key",
@@ -57,6 +58,32 @@ func (a *Agent) pair(ctx context.Context, r *round, c *dc.Connection) (dc.Creden
 		"director", conf.DirectorURL, "connector", conf.CertificateSecuredConnectorURL, "notAfter", info.NotAfter)
 	return creds, nil
 }
+
+// tokenUsed reports whether the Connector already accepted the token with this digest:
+// remembered in memory, and in the certificate Secret (key KeyUsedTokenDigest) so that a
+// restarted or newly elected agent does not send a spent token again either.
+func (a *Agent) tokenUsed(ctx context.Context, digest [sha256.Size]byte) bool {
+	if used := a.usedToken.Load(); used != nil {
+		return *used == digest
+	}
+	s, err := a.deps.Secrets.Get(ctx, a.cfg.CertificateSecret)
+	if err != nil {
+		return false
+	}
+	stored, err := hex.DecodeString(string(s.Data[KeyUsedTokenDigest]))
+	if err != nil || len(stored) != sha256.Size {
+		return false
+	}
+	var d [sha256.Size]byte
+	copy(d[:], stored)
+	a.usedToken.Store(&d)
+	return d == digest
+}
+
+// KeyUsedTokenDigest is the key of the certificate Secret that holds the hex SHA-256 of
+// the one-time token the runtime paired with (never the token itself). Kyma's agent
+// ignores keys it does not know, so the Secret stays compatible.
+const KeyUsedTokenDigest = "usedTokenSHA256"
 
 // certify makes a key and CSR for conf's subject, has ep sign it and stores the
 // credentials.
@@ -142,11 +169,15 @@ func matchesKey(certPEM, keyPEM []byte) error {
 // storeCredentials writes the certificate and CA Secrets, keeping other keys they may
 // hold (Kyma's UpsertWithMerge).
 func (a *Agent) storeCredentials(ctx context.Context, c dc.Credentials) error {
-	if err := a.mergeSecret(ctx, a.cfg.CertificateSecret, map[string][]byte{
+	data := map[string][]byte{
 		dc.KeyClientCertificate: c.CertificatePEM,
 		dc.KeyClientKey:         c.KeyPEM,
 		dc.KeyCertificateChain:  c.ChainPEM,
-	}); err != nil {
+	}
+	if used := a.usedToken.Load(); used != nil {
+		data[KeyUsedTokenDigest] = []byte(hex.EncodeToString(used[:]))
+	}
+	if err := a.mergeSecret(ctx, a.cfg.CertificateSecret, data); err != nil {
 		return err
 	}
 	return a.mergeSecret(ctx, a.cfg.CASecret, map[string][]byte{dc.KeyCACertificate: c.CAPEM})

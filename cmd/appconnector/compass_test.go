@@ -372,7 +372,8 @@ func TestCompassPairing(t *testing.T) {
 
 	keys, err := r.secretKeys(compass.ClusterCertificatesSecretName)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"crt", "crtChain", "key"}, keys)
+	// Kyma's three keys, and the digest of the spent token (never the token).
+	assert.Equal(t, []string{"crt", "crtChain", "key", "usedTokenSHA256"}, keys)
 	keys, err = r.secretKeys(compass.CACertificatesSecretName)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cacert"}, keys)

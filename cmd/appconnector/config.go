@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"os"
 
 	"github.com/appconnector/appconnector/cmd/internal/runner"
@@ -25,8 +26,9 @@ type Config struct {
 	// Applications come from the Compass Director, and /v1/compassconnection is served.
 	CompassEnabled bool
 	serveflags.Compass
-	// CompassGatewayBaseURL is the base of the centralGatewayUrl of synced Applications:
-	// --gateway-base-url when given, else the gateway's Compass form listener.
+	// CompassGatewayBaseURL (--compass-gateway-base-url) is the base of the
+	// centralGatewayUrl of synced Applications: the gateway's Compass form listener,
+	// which --gateway-base-url (the standard form, for the legacy registry) is not.
 	CompassGatewayBaseURL string
 
 	// RequestLimits bound every listener but the gateway's (not flags; tests shorten them).
@@ -44,6 +46,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.BoolVar(&c.CompassEnabled, "compass", false, "run the Runtime Agent: pair with Compass through the compass-agent-configuration Secret "+
 		"and keep the Applications the Director assigns in sync (docs/compass.md)")
 	c.Compass.Register(fs)
+	fs.StringVar(&c.CompassGatewayBaseURL, "compass-gateway-base-url", "",
+		"base URL of the gateway's Compass form written into synced Applications' centralGatewayUrl (default http://<gateway-compass-addr>)")
 	if err := c.Parse(fs, args, getenv); err != nil {
 		return Config{}, err
 	}
@@ -51,9 +55,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if err := c.Connector.Complete(); err != nil {
 		return Config{}, err
 	}
-	c.CompassGatewayBaseURL = c.GatewayBaseURL
 	if c.CompassGatewayBaseURL == "" {
-		c.CompassGatewayBaseURL = "http://" + c.GatewayCompassAddr
+		c.CompassGatewayBaseURL = "http://" + listenHost(c.GatewayCompassAddr)
 	}
 	c.Management.Complete(c.GatewayAddr)
 	errs := append(c.Flags.Validate(), c.Gateway.Validate()...)
@@ -66,3 +69,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 }
 
 func defaultGetenv(k string) string { return os.Getenv(k) }
+
+// listenHost makes a listen address usable in a URL: a wildcard host (":8082",
+// "0.0.0.0:8082") is this machine's loopback.
+func listenHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/google/wire"
 
@@ -60,7 +61,8 @@ func CompassDirector(o compassclient.Options) (ports.Director, error) {
 // AgentConfig is the agent's configuration from its flags.
 func AgentConfig(c serveflags.Compass, base GatewayBaseURL, logger *slog.Logger) compass.Config {
 	return compass.Config{
-		SyncPeriod: c.SyncPeriod, MinimalSyncTime: c.MinSyncTime, RenewalThreshold: c.RenewalThreshold,
+		// 0 means no limit on the flag; the agent's zero value means Kyma's default.
+		SyncPeriod: c.SyncPeriod, MinimalSyncTime: max(c.MinSyncTime, time.Nanosecond), RenewalThreshold: c.RenewalThreshold,
 		GatewayBaseURL: string(base), EventsURL: c.EventsURL, ConsoleURL: c.ConsoleURL, SkipAppsTLSVerify: c.SkipAppsVerify,
 		ConfigSecret: c.ConfigSecret, CertificateSecret: c.CertSecret, CASecret: c.CASecret,
 		Logger: logger.With("component", "runtime-agent"),

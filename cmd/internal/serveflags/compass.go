@@ -38,7 +38,7 @@ func (c *Compass) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.SkipTLSVerify, "compass-skip-tls-verify", false, "do not verify Compass's TLS certificates (Kyma's APP_SKIP_COMPASS_TLS_VERIFY; testing only)")
 	fs.BoolVar(&c.SkipAppsVerify, "compass-skip-apps-tls-verify", false, "write skipVerify: true into every Application synced from Compass")
 	fs.DurationVar(&c.SyncPeriod, "compass-sync-period", 20*time.Second, "a round of connection maintenance and Director sync at least this often")
-	fs.DurationVar(&c.MinSyncTime, "compass-min-sync-time", 10*time.Second, "the least time between two calls to Compass (resyncNow bypasses it once)")
+	fs.DurationVar(&c.MinSyncTime, "compass-min-sync-time", 10*time.Second, "the least time between two calls to Compass (resyncNow bypasses it once; 0: no limit)")
 	fs.Float64Var(&c.RenewalThreshold, "compass-renewal-threshold", 0.3, "renew the runtime certificate when less than this fraction of its validity is left")
 	fs.StringVar(&c.EventsURL, "runtime-events-url", "", "reported to the Director as the runtime label runtime_eventServiceUrl (not reported when empty)")
 	fs.StringVar(&c.ConsoleURL, "runtime-console-url", "", "reported to the Director as the runtime label runtime_consoleUrl (not reported when empty)")
