@@ -62,6 +62,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	errs := append(c.Flags.Validate(), c.Gateway.Validate()...)
 	if c.CompassEnabled {
 		errs = append(errs, c.Compass.Validate()...)
+		if err := serveflags.CheckBaseURL("--compass-gateway-base-url", c.CompassGatewayBaseURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	errs = append(errs, c.Management.Validate(c.Flags)...)
 	errs = append(errs, c.Connector.Validate()...)

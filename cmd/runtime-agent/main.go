@@ -39,8 +39,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	errs := append(c.Flags.Validate(), c.Health.Validate()...)
 	errs = append(errs, c.Compass.Validate()...)
-	if c.GatewayBaseURL == "" {
-		errs = append(errs, errors.New("--gateway-base-url must not be empty"))
+	if err := serveflags.CheckBaseURL("--gateway-base-url", c.GatewayBaseURL); err != nil {
+		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
 }

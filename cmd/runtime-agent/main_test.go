@@ -52,6 +52,7 @@ func TestBadFlags(t *testing.T) {
 		{"empty lease", []string{"--compass-lease", ""}, nil, "--compass-lease"},
 		{"missing CA file", []string{"--compass-ca", "/nonexistent/compass-ca.pem"}, nil, "--compass-ca"},
 		{"empty gateway base url", []string{"--gateway-base-url", ""}, nil, "--gateway-base-url"},
+		{"relative gateway base url", []string{"--gateway-base-url", "gateway:8082"}, nil, "--gateway-base-url must be an absolute http(s) URL"},
 		{"empty health addr", []string{"--health-addr", ""}, nil, "--health-addr"},
 		{"unknown store", []string{"--store", "etcd"}, nil, "--store"},
 		{"empty namespace", []string{"--store", "kubernetes", "--namespace", ""}, nil, "--namespace"},

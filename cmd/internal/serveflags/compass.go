@@ -87,6 +87,16 @@ func (c Compass) Validate() []error {
 	return errs
 }
 
+// CheckBaseURL reports a base URL that is not absolute http(s), naming flag: it is
+// written into every synced Application's centralGatewayUrl.
+func CheckBaseURL(flag, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http(s) URL, got %q", flag, v)
+	}
+	return nil
+}
+
 // agentIdentity is the Pod's name (the hostname) with a random suffix, so a restarted
 // Pod with the same name is not taken for the old holder.
 func agentIdentity() string {
