@@ -84,6 +84,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 	st.query = dgw.MergeQuery(ep.Target.Query, r.URL.RawQuery, ep.Params)
 	st.idle, st.logger = h.cfg.BodyIdleTimeout, h.logger
 	st.client.init(w)
+	st.w = w
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		st.up = &upload{body: r.Body, idle: st.idle, conn: st.client.read}
 		r.Body = st.up

@@ -146,9 +146,34 @@ func modifyResponse(resp *http.Response) error {
 		resp.StatusCode = http.StatusBadGateway
 		resp.Status = "502 Bad Gateway"
 	}
+	if code != http.StatusSwitchingProtocols {
+		moveHeader(st.w.Header(), resp.Header)
+	}
 	st.status = resp.StatusCode
 	if st.b.metrics != nil {
 		st.headersAt = time.Now()
 	}
 	return nil
+}
+
+// moveHeader hands the target's response headers to the client's header map before
+// ReverseProxy copies them: its copy adds value by value, canonicalising every name
+// again and allocating a slice per header, for names the transport already
+// canonicalised and slices nobody modifies afterwards. Content-Type stays for
+// ReverseProxy to copy, because it reads it from the response to decide whether to
+// flush a text/event-stream. A name the client's map already has (set by a middleware)
+// gets the target's values appended, as ReverseProxy's copy would. Upgrade responses
+// are left alone: ReverseProxy reads their Upgrade header after ModifyResponse.
+func moveHeader(dst, src http.Header) {
+	for k, vv := range src {
+		if k == "Content-Type" {
+			continue
+		}
+		if prior, ok := dst[k]; ok {
+			dst[k] = append(prior, vv...)
+		} else {
+			dst[k] = vv
+		}
+		delete(src, k)
+	}
 }

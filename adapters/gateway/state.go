@@ -41,6 +41,8 @@ type reqState struct {
 	idle   time.Duration
 	logger *slog.Logger
 	client clientConn
+	// w is the client's ResponseWriter, for modifyResponse to move headers into.
+	w http.ResponseWriter
 	// up is the client's request body, nil for a request without one.
 	up *upload
 
