@@ -24,7 +24,7 @@ type server struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser // nil for nginx, which is stopped with SIGQUIT
 	addr  string
-	pprof string // the profiling listener, when asked for
+	stats string // the runtime counters and pprof listener of our own servers
 	// exited receives the result of Wait when something else already waits (nginx).
 	exited chan error
 }
@@ -64,8 +64,8 @@ func startFrom(exe, mode string, env []string, args ...string) (*server, error) 
 		case err != nil:
 			s.stop()
 			return nil, fmt.Errorf("%s server did not start: %q %v", mode, line, err)
-		case strings.HasPrefix(line, "PPROF "):
-			s.pprof = strings.TrimSpace(strings.TrimPrefix(line, "PPROF "))
+		case strings.HasPrefix(line, "STATS "):
+			s.stats = strings.TrimSpace(strings.TrimPrefix(line, "STATS "))
 			continue
 		case strings.HasPrefix(line, "ADDR "):
 			s.addr = strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
@@ -138,6 +138,30 @@ func children(pid int) []int {
 	return out
 }
 
+// runtimeStats reads the Go runtime's counters of one of our servers (nil for nginx).
+func (s *server) runtimeStats() map[string]float64 {
+	if s.stats == "" {
+		return nil
+	}
+	resp, err := http.Get("http://" + s.stats + "/debug/runtime")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil
+	}
+	m := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, " ")
+		if f, err := strconv.ParseFloat(v, 64); ok && err == nil {
+			m[k] = f
+		}
+	}
+	return m
+}
+
 // syscalls is the number of read and write system calls (read, write, readv, sendto,
 // ...) of the process and its children from /proc/<pid>/io: a count that, unlike CPU
 // time, other work on the machine does not disturb.
@@ -205,6 +229,10 @@ type result struct {
 	cpuPerRq time.Duration // -1 when not measured
 	// readsPerRq and writesPerRq are the proxy's read and write system calls per request.
 	readsPerRq, writesPerRq float64
+	// allocsPerRq, gcPerKRq (GC cycles per 1000 requests) and gcShare (the runtime's
+	// estimate of GC CPU over all CPU) come from a Go server's runtime/metrics; -1 for
+	// nginx.
+	allocsPerRq, gcPerKRq, gcShare float64
 }
 
 // load runs conns keep-alive connections against sc for warm-up plus duration and
@@ -256,12 +284,16 @@ func load(o options, conns int, sc scenario, profileTo string) (result, error) {
 		}
 		r0, w0 = sc.srv.syscalls()
 	}
+	var rt0, rt1 map[string]float64
+	if sc.srv != nil {
+		rt0 = sc.srv.runtimeStats()
+	}
 	var prof sync.WaitGroup
 	if profileTo != "" {
 		secs := max(1, int(o.duration.Seconds()))
 		for _, p := range [...]string{"profile", "allocs"} {
 			prof.Go(func() {
-				if err := fetchProfile(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", sc.srv.pprof, p, secs), profileTo+"."+p+".pprof"); err != nil {
+				if err := fetchProfile(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", sc.srv.stats, p, secs), profileTo+"."+p+".pprof"); err != nil {
 					fmt.Fprintln(os.Stderr, "profile:", err)
 				}
 			})
@@ -277,13 +309,14 @@ func load(o options, conns int, sc scenario, profileTo string) (result, error) {
 			return result{}, err
 		}
 		r1, w1 = sc.srv.syscalls()
+		rt1 = sc.srv.runtimeStats()
 	}
 	stop.Store(true)
 	wg.Wait()
 	prof.Wait()
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	r := result{requests: len(all), errors: int(errs.Load()), cpuPerRq: -1}
+	r := result{requests: len(all), errors: int(errs.Load()), cpuPerRq: -1, allocsPerRq: -1, gcPerKRq: -1, gcShare: -1}
 	if len(all) > 0 {
 		r.rps = float64(len(all)) / elapsed.Seconds()
 		r.p50 = all[len(all)*50/100]
@@ -292,6 +325,14 @@ func load(o options, conns int, sc scenario, profileTo string) (result, error) {
 			r.cpuPerRq = (cpu1 - cpu0) / time.Duration(len(all))
 			r.readsPerRq = float64(r1-r0) / float64(len(all))
 			r.writesPerRq = float64(w1-w0) / float64(len(all))
+			if rt0 != nil && rt1 != nil {
+				d := func(k string) float64 { return rt1[k] - rt0[k] }
+				r.allocsPerRq = d("/gc/heap/allocs:objects") / float64(len(all))
+				r.gcPerKRq = d("/gc/cycles/total:gc-cycles") * 1000 / float64(len(all))
+				if t := d("/cpu/classes/total:cpu-seconds"); t > 0 {
+					r.gcShare = d("/cpu/classes/gc/total:cpu-seconds") / t
+				}
+			}
 		}
 	}
 	return r, nil
@@ -398,9 +439,6 @@ func drive(o options) (int, error) {
 		scs = append(scs, scenario{name: m.row, url: "http://" + s.addr + "/items", srv: s, base: m.base})
 	}
 	gwArgs := []string{"-upstream", upstream, "-tls-upstream", tlsUpstream, "-pki", pki, "-metrics=" + strconv.FormatBool(o.metrics)}
-	if o.profileDir != "" {
-		gwArgs = append(gwArgs, "-pprof", "127.0.0.1:0")
-	}
 	type variant struct {
 		suffix, exe string
 		env         []string

@@ -13,8 +13,8 @@ func report(o options, scs []scenario, res map[string][]result) int {
 	code := 0
 	for _, c := range o.conns {
 		fmt.Printf("%d connection(s):\n\n", c)
-		fmt.Printf("| %-40s | %10s | %9s | %9s | %10s | %6s | %16s | %11s |\n", "scenario", "requests/s", "p50", "p99", "added p50", "errors", "CPU µs/req", "read/write")
-		fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(42), dashes(12), dashes(11), dashes(11), dashes(12), dashes(8), dashes(18), dashes(13))
+		fmt.Printf("| %-40s | %10s | %9s | %9s | %10s | %6s | %16s | %11s | %10s | %9s | %6s |\n", "scenario", "requests/s", "p50", "p99", "added p50", "errors", "CPU µs/req", "read/write", "allocs/req", "GC/1k req", "GC CPU")
+		fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(42), dashes(12), dashes(11), dashes(11), dashes(12), dashes(8), dashes(18), dashes(13), dashes(12), dashes(11), dashes(8))
 		for _, sc := range scs {
 			rs := res[key(sc.name, c)]
 			errs := 0
@@ -33,11 +33,17 @@ func report(o options, scs []scenario, res map[string][]result) int {
 				sys = fmt.Sprintf("%.2f/%.2f", median(field(rs, func(r result) float64 { return r.readsPerRq })),
 					median(field(rs, func(r result) float64 { return r.writesPerRq })))
 			}
-			fmt.Printf("| %-40s | %10.0f | %9s | %9s | %10s | %6d | %16s | %11s |\n", sc.name,
+			allocs, gcs, gcShare := "-", "-", "-"
+			if len(rs) > 0 && rs[0].allocsPerRq >= 0 {
+				allocs = fmt.Sprintf("%.1f", median(field(rs, func(r result) float64 { return r.allocsPerRq })))
+				gcs = fmt.Sprintf("%.2f", median(field(rs, func(r result) float64 { return r.gcPerKRq })))
+				gcShare = fmt.Sprintf("%.1f%%", 100*median(field(rs, func(r result) float64 { return r.gcShare })))
+			}
+			fmt.Printf("| %-40s | %10.0f | %9s | %9s | %10s | %6d | %16s | %11s | %10s | %9s | %6s |\n", sc.name,
 				median(field(rs, func(r result) float64 { return r.rps })),
 				fmtDur(median(field(rs, func(r result) float64 { return float64(r.p50) }))),
 				fmtDur(median(field(rs, func(r result) float64 { return float64(r.p99) }))),
-				added, errs, cpuCell(rs), sys)
+				added, errs, cpuCell(rs), sys, allocs, gcs, gcShare)
 		}
 		fmt.Println()
 	}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +55,6 @@ func serve(mode string, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	withTLS := fs.Bool("tls", false, "upstream: serve TLS and require a client certificate (needs -pki)")
 	metrics := fs.Bool("metrics", true, "gateway: telemetry wired as in the binaries (metrics on, tracing off)")
-	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,17 +88,18 @@ func serve(mode string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *pprofAddr != "" {
-		pl, err := net.Listen("tcp", *pprofAddr)
-		if err != nil {
-			return err
-		}
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		go func() { _ = http.Serve(pl, mux) }()
-		fmt.Printf("PPROF %s\n", pl.Addr())
+	// The driver reads the runtime's counters and profiles from a listener of its own,
+	// so none of it shows in the measured requests.
+	sl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
 	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/runtime", runtimeStats)
+	go func() { _ = http.Serve(sl, mux) }()
+	fmt.Printf("STATS %s\n", sl.Addr())
 	// The limits the binaries give the gateway listeners (runner.StreamingLimits).
 	l := runner.StreamingLimits()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: l.ReadHeaderTimeout, IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes,
@@ -305,4 +306,30 @@ func gatewayHandler(upstream, tlsUpstream, pki string, metrics bool) (http.Handl
 		return nil, err
 	}
 	return gw.StandaloneHandler(), nil
+}
+
+// runtimeMetrics are the counters the driver turns into allocations, GC cycles and GC
+// CPU per request.
+var runtimeMetrics = []string{
+	"/gc/heap/allocs:objects", "/gc/heap/allocs:bytes", "/gc/cycles/total:gc-cycles",
+	"/cpu/classes/gc/total:cpu-seconds", "/cpu/classes/total:cpu-seconds",
+}
+
+// runtimeStats answers "name value" lines of runtimeMetrics.
+func runtimeStats(w http.ResponseWriter, _ *http.Request) {
+	samples := make([]metrics.Sample, len(runtimeMetrics))
+	for i, n := range runtimeMetrics {
+		samples[i].Name = n
+	}
+	metrics.Read(samples)
+	for _, s := range samples {
+		var v float64
+		switch s.Value.Kind() {
+		case metrics.KindUint64:
+			v = float64(s.Value.Uint64())
+		case metrics.KindFloat64:
+			v = s.Value.Float64()
+		}
+		fmt.Fprintf(w, "%s %g\n", s.Name, v)
+	}
 }
