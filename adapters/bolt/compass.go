@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
@@ -43,7 +41,7 @@ func NewCompassConnectionStore(db *DB) *CompassConnectionStore {
 		setName:  func(c *compass.Connection, n string) { c.Name = n },
 		rv:       func(c compass.Connection) string { return c.ResourceVersion },
 		setRV:    func(c *compass.Connection, rv string) { c.ResourceVersion = rv },
-		copy:     copyConnection,
+		copy:     compass.Connection.DeepCopy,
 		encode:   encodeConnection,
 		decode:   decodeConnection,
 	})}
@@ -78,7 +76,7 @@ func (s *CompassConnectionStore) Create(ctx context.Context, c compass.Connectio
 	if err := checkCtx(ctx, "create compass connection"); err != nil {
 		return compass.Connection{}, err
 	}
-	stored := storedConnection(c)
+	stored := compass.Connection.Stored(c)
 	stored.UID = uuid.NewString()
 	payload, err := encodeConnection(s.s.db, stored.Name, stored)
 	if err != nil {
@@ -93,7 +91,7 @@ func (s *CompassConnectionStore) Create(ctx context.Context, c compass.Connectio
 	if err != nil {
 		return compass.Connection{}, err
 	}
-	return copyConnection(stored), nil
+	return compass.Connection.DeepCopy(stored), nil
 }
 
 // Update implements ports.CompassConnectionStore.
@@ -101,7 +99,7 @@ func (s *CompassConnectionStore) Update(ctx context.Context, c compass.Connectio
 	if err := checkCtx(ctx, "update compass connection"); err != nil {
 		return compass.Connection{}, err
 	}
-	stored := storedConnection(c)
+	stored := compass.Connection.Stored(c)
 	err := s.s.db.update(func(tx *bbolt.Tx) (func(), error) {
 		raw := tx.Bucket(bucketCompass).Get([]byte(stored.Name))
 		if raw == nil {
@@ -128,7 +126,7 @@ func (s *CompassConnectionStore) Update(ctx context.Context, c compass.Connectio
 	if err != nil {
 		return compass.Connection{}, err
 	}
-	return copyConnection(stored), nil
+	return compass.Connection.DeepCopy(stored), nil
 }
 
 // Delete implements ports.CompassConnectionStore. It also removes a record that no
@@ -141,52 +139,4 @@ func (s *CompassConnectionStore) Delete(ctx context.Context) error {
 // DB is closed.
 func (s *CompassConnectionStore) Watch(ctx context.Context) (<-chan ports.Event[compass.Connection], error) {
 	return s.s.watch(ctx)
-}
-
-// storedConnection is a private copy of c as the store keeps it: its one name, no
-// version, times to the second in UTC (what a Kubernetes object holds, so the agent
-// behaves the same on every store), an empty failure map as nil.
-func storedConnection(c compass.Connection) compass.Connection {
-	c = copyConnection(c)
-	c.Name, c.UID, c.ResourceVersion = compass.ConnectionName, "", ""
-	forEachConnectionTime(&c, func(t *time.Time) { *t = t.Truncate(time.Second).UTC() })
-	if ss := c.Status.SynchronizationStatus; ss != nil && len(ss.FailedApplications) == 0 {
-		ss.FailedApplications = nil
-	}
-	return c
-}
-
-// copyConnection deep-copies c.
-func copyConnection(c compass.Connection) compass.Connection {
-	if cs := c.Status.ConnectionStatus; cs != nil {
-		n := *cs
-		c.Status.ConnectionStatus = &n
-	}
-	if ss := c.Status.SynchronizationStatus; ss != nil {
-		n := *ss
-		n.FailedApplications = maps.Clone(ss.FailedApplications)
-		c.Status.SynchronizationStatus = &n
-	}
-	forEachConnectionTime(&c, func(*time.Time) {})
-	return c
-}
-
-// forEachConnectionTime replaces every time pointer of c's status by a pointer to a
-// fresh copy, then lets fn edit that copy. c's status structs must be c's own.
-func forEachConnectionTime(c *compass.Connection, fn func(*time.Time)) {
-	var ptrs []**time.Time
-	if cs := c.Status.ConnectionStatus; cs != nil {
-		ptrs = append(ptrs, &cs.Established, &cs.Renewed, &cs.LastSync, &cs.LastSuccess,
-			&cs.CertificateStatus.Acquired, &cs.CertificateStatus.NotBefore, &cs.CertificateStatus.NotAfter)
-	}
-	if ss := c.Status.SynchronizationStatus; ss != nil {
-		ptrs = append(ptrs, &ss.LastAttempt, &ss.LastSuccessfulFetch, &ss.LastSuccessfulApplication)
-	}
-	for _, p := range ptrs {
-		if *p != nil {
-			t := **p
-			fn(&t)
-			*p = &t
-		}
-	}
 }

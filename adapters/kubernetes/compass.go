@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -64,7 +63,7 @@ func NewCompassConnectionStore(ctx context.Context, cfg *rest.Config, logger *sl
 		noun:     "compass connection",
 		notFound: compass.ErrNotFound,
 		decode:   decodeCompassConnection,
-		copy:     copyConnection,
+		copy:     compass.Connection.DeepCopy,
 	}, logger)
 	if err != nil {
 		return nil, err
@@ -316,32 +315,4 @@ func decodeCompassConnection(obj any) (compass.Connection, error) {
 		}
 	}
 	return c, nil
-}
-
-// copyConnection deep-copies c.
-func copyConnection(c compass.Connection) compass.Connection {
-	cp := func(t *time.Time) *time.Time {
-		if t == nil {
-			return nil
-		}
-		v := *t
-		return &v
-	}
-	if cs := c.Status.ConnectionStatus; cs != nil {
-		n := *cs
-		n.Established, n.Renewed, n.LastSync, n.LastSuccess = cp(cs.Established), cp(cs.Renewed), cp(cs.LastSync), cp(cs.LastSuccess)
-		n.CertificateStatus = compass.CertificateStatus{
-			Acquired:  cp(cs.CertificateStatus.Acquired),
-			NotBefore: cp(cs.CertificateStatus.NotBefore),
-			NotAfter:  cp(cs.CertificateStatus.NotAfter),
-		}
-		c.Status.ConnectionStatus = &n
-	}
-	if ss := c.Status.SynchronizationStatus; ss != nil {
-		n := *ss
-		n.LastAttempt, n.LastSuccessfulFetch, n.LastSuccessfulApplication = cp(ss.LastAttempt), cp(ss.LastSuccessfulFetch), cp(ss.LastSuccessfulApplication)
-		n.FailedApplications = maps.Clone(ss.FailedApplications)
-		c.Status.SynchronizationStatus = &n
-	}
-	return c
 }

@@ -3,10 +3,8 @@ package memory
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -29,7 +27,7 @@ type CompassConnectionStore struct {
 
 // NewCompassConnectionStore returns a store without a connection.
 func NewCompassConnectionStore() *CompassConnectionStore {
-	return &CompassConnectionStore{hub: watchhub.New(copyConnection)}
+	return &CompassConnectionStore{hub: watchhub.New(compass.Connection.DeepCopy)}
 }
 
 // Get implements ports.CompassConnectionStore.
@@ -39,12 +37,12 @@ func (s *CompassConnectionStore) Get(context.Context) (compass.Connection, error
 	if s.conn == nil {
 		return compass.Connection{}, fmt.Errorf("get compass connection: %w", compass.ErrNotFound)
 	}
-	return copyConnection(*s.conn), nil
+	return compass.Connection.DeepCopy(*s.conn), nil
 }
 
 // Create implements ports.CompassConnectionStore.
 func (s *CompassConnectionStore) Create(_ context.Context, c compass.Connection) (compass.Connection, error) {
-	stored := storedConnection(c)
+	stored := compass.Connection.Stored(c)
 	stored.UID = uuid.NewString()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,7 +54,7 @@ func (s *CompassConnectionStore) Create(_ context.Context, c compass.Connection)
 
 // Update implements ports.CompassConnectionStore.
 func (s *CompassConnectionStore) Update(_ context.Context, c compass.Connection) (compass.Connection, error) {
-	stored := storedConnection(c)
+	stored := compass.Connection.Stored(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn == nil {
@@ -108,53 +106,5 @@ func (s *CompassConnectionStore) commit(c compass.Connection) compass.Connection
 	c.ResourceVersion = strconv.FormatUint(s.version, 10)
 	s.conn = &c
 	s.hub.Publish(ports.Event[compass.Connection]{Type: ports.EventPut, Name: c.Name, Object: c})
-	return copyConnection(c)
-}
-
-// storedConnection is a private copy of c as the store keeps it: its one name, times to
-// the second in UTC (what a Kubernetes object holds, so that code tested on memory
-// behaves the same on Kubernetes), an empty failure map as nil.
-func storedConnection(c compass.Connection) compass.Connection {
-	c = copyConnection(c)
-	c.Name, c.UID, c.ResourceVersion = compass.ConnectionName, "", ""
-	forEachTime(&c, func(t *time.Time) { *t = t.Truncate(time.Second).UTC() })
-	if ss := c.Status.SynchronizationStatus; ss != nil && len(ss.FailedApplications) == 0 {
-		ss.FailedApplications = nil
-	}
-	return c
-}
-
-// copyConnection deep-copies c.
-func copyConnection(c compass.Connection) compass.Connection {
-	if cs := c.Status.ConnectionStatus; cs != nil {
-		n := *cs
-		c.Status.ConnectionStatus = &n
-	}
-	if ss := c.Status.SynchronizationStatus; ss != nil {
-		n := *ss
-		n.FailedApplications = maps.Clone(ss.FailedApplications)
-		c.Status.SynchronizationStatus = &n
-	}
-	forEachTime(&c, func(t *time.Time) {})
-	return c
-}
-
-// forEachTime replaces every time pointer of c's status by a pointer to a fresh copy,
-// then lets fn edit that copy.
-func forEachTime(c *compass.Connection, fn func(*time.Time)) {
-	var ptrs []**time.Time
-	if cs := c.Status.ConnectionStatus; cs != nil {
-		ptrs = append(ptrs, &cs.Established, &cs.Renewed, &cs.LastSync, &cs.LastSuccess,
-			&cs.CertificateStatus.Acquired, &cs.CertificateStatus.NotBefore, &cs.CertificateStatus.NotAfter)
-	}
-	if ss := c.Status.SynchronizationStatus; ss != nil {
-		ptrs = append(ptrs, &ss.LastAttempt, &ss.LastSuccessfulFetch, &ss.LastSuccessfulApplication)
-	}
-	for _, p := range ptrs {
-		if *p != nil {
-			t := **p
-			fn(&t)
-			*p = &t
-		}
-	}
+	return compass.Connection.DeepCopy(c)
 }
