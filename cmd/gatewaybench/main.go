@@ -6,7 +6,7 @@
 // nginx), so the CPU time per request read from /proc/<pid>/stat is the proxy's alone.
 //
 //	go run ./cmd/gatewaybench [-duration 5s] [-warmup 1s] [-concurrency 32] [-payload 1024]
-//	    [-nginx PATH] [-rounds 1] [-profile DIR] [-variant-env GOGC=200]
+//	    [-nginx PATH] [-rounds 3] [-profile DIR] [-variant-env GOGC=200]
 //
 // Every scenario runs at 1 connection (latency) and at -concurrency connections
 // (throughput and CPU), interleaved, -rounds times; the report gives medians over the
@@ -47,11 +47,12 @@ func main() {
 	flag.Float64Var(&o.maxNginx, "max-nginx-ratio", 2, "stretch target: gateway CPU per request / nginx CPU per request")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
 	flag.StringVar(&o.nginx, "nginx", "", "nginx binary for the nginx row (default: nginx on PATH or /usr/sbin/nginx; \"none\": no nginx row)")
-	flag.IntVar(&o.rounds, "rounds", 1, "measure every scenario this many times, interleaved")
+	flag.IntVar(&o.rounds, "rounds", 3, "measure every scenario this many times, interleaved")
 	flag.BoolVar(&o.metrics, "metrics", true, "gateway with metrics on (telemetry wired as in the binaries)")
 	flag.StringVar(&o.profileDir, "profile", "", "write the gateway's CPU and allocation profiles of the first round's throughput runs into this directory")
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also run a second gateway process with these environment settings, e.g. \"GOGC=200 GOMEMLIMIT=200MiB\"")
 	flag.StringVar(&o.compareBinary, "compare-binary", "", "also run the gateway rows on the gateway of this gatewaybench binary (an A/B test of two versions in one run)")
+	flag.BoolVar(&o.prototype, "prototype", false, "add the row of the minimal proxy over a synchronous HTTP/1.1 client (a measurement prototype, see synctransport.go)")
 	flag.StringVar(&o.only, "only", "", "run only the rows whose name contains this (besides the direct ones)")
 	flag.Parse()
 	if o.duration <= 0 || o.duration > time.Minute || o.concurrency < 1 || o.concurrency > 1024 || o.rounds < 1 || o.rounds > 50 {
@@ -112,6 +113,7 @@ type options struct {
 	profileDir       string
 	variantEnv       string
 	compareBinary    string
+	prototype        bool
 	only             string
 }
 
