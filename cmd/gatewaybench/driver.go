@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -469,8 +470,12 @@ func drive(o options) (int, error) {
 		)
 	}
 	if o.only != "" {
+		re, err := regexp.Compile(o.only)
+		if err != nil {
+			return 2, fmt.Errorf("-only: %w", err)
+		}
 		scs = slices.DeleteFunc(scs, func(sc scenario) bool {
-			return sc.name != rowDirect && sc.name != rowDirectTLS && !strings.Contains(sc.name, o.only)
+			return sc.name != rowDirect && sc.name != rowDirectTLS && !re.MatchString(sc.name)
 		})
 	}
 
@@ -483,7 +488,7 @@ func drive(o options) (int, error) {
 			for i := range scs {
 				sc := scs[(i+r)%len(scs)]
 				var profileTo string
-				if o.profileDir != "" && sc.profile && r == 0 && c == o.concurrency {
+				if o.profileDir != "" && (sc.profile || o.profileAll) && sc.srv != nil && sc.srv.stats != "" && r == 0 && c == o.concurrency {
 					profileTo = filepath.Join(o.profileDir, strings.NewReplacer(" ", "-", "+", "", ",", "", "[", "", "]", "", "=", "").Replace(sc.name))
 				}
 				rs, err := load(o, c, sc, profileTo)

@@ -49,11 +49,12 @@ func main() {
 	flag.StringVar(&o.nginx, "nginx", "", "nginx binary for the nginx row (default: nginx on PATH or /usr/sbin/nginx; \"none\": no nginx row)")
 	flag.IntVar(&o.rounds, "rounds", 3, "measure every scenario this many times, interleaved")
 	flag.BoolVar(&o.metrics, "metrics", true, "gateway with metrics on (telemetry wired as in the binaries)")
+	flag.BoolVar(&o.profileAll, "profile-all", false, "with -profile, profile the minimal Go proxies too")
 	flag.StringVar(&o.profileDir, "profile", "", "write the gateway's CPU and allocation profiles of the first round's throughput runs into this directory")
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also run a second gateway process with these environment settings, e.g. \"GOGC=200 GOMEMLIMIT=200MiB\"")
 	flag.StringVar(&o.compareBinary, "compare-binary", "", "also run the gateway rows on the gateway of this gatewaybench binary (an A/B test of two versions in one run)")
 	flag.BoolVar(&o.prototype, "prototype", false, "add the row of the minimal proxy over a synchronous HTTP/1.1 client (a measurement prototype, see synctransport.go)")
-	flag.StringVar(&o.only, "only", "", "run only the rows whose name contains this (besides the direct ones)")
+	flag.StringVar(&o.only, "only", "", "run only the rows whose name matches this regular expression (besides the direct ones)")
 	flag.Parse()
 	if o.duration <= 0 || o.duration > time.Minute || o.concurrency < 1 || o.concurrency > 1024 || o.rounds < 1 || o.rounds > 50 {
 		fmt.Fprintln(os.Stderr, "gatewaybench: -duration must be in (0, 1m], -concurrency in [1, 1024] and -rounds in [1, 50]")
@@ -114,6 +115,7 @@ type options struct {
 	variantEnv       string
 	compareBinary    string
 	prototype        bool
+	profileAll       bool
 	only             string
 }
 
