@@ -115,22 +115,24 @@ func sampleApplication(id string, bundles, apis, events int) compass.DirectorApp
 	return app
 }
 
-// The whole runtime flow against the double: token configuration, signing, the
-// certificate-secured Connector, renewal over mTLS, the Director, revocation.
+// The whole runtime flow against the double, for what the conformance suites
+// (conformance_test.go) leave to the adapter: the CA handed out is the double's, the
+// exact requests and headers of one round, another runtime's labels refused, and the
+// Director's refusal of a revoked certificate named by operation while an older
+// certificate of the runtime keeps working.
 func TestPairingFlowAgainstTheDouble(t *testing.T) {
 	ctx := context.Background()
 	d := newDouble(t)
 	d.AddRuntime("rt-1", "runtime one", "tenant-1")
-	want := sampleApplication("a1", 2, 2, 1)
-	d.PutApplication("rt-1", want)
+	d.PutApplication("rt-1", sampleApplication("a1", 2, 2, 1))
 	conn, dir := clients(t, d, compassclient.Options{})
 
 	creds, cfg := pair(t, d, conn, "rt-1")
 	if cn := commonName(t, creds.CertificatePEM); cn != "rt-1" {
 		t.Fatalf("certificate CN = %q", cn)
 	}
-	if !strings.HasPrefix(string(creds.ChainPEM), string(creds.CertificatePEM)) || !reflect.DeepEqual(creds.CAPEM, d.CACertPEM()) {
-		t.Fatal("chain does not start with the client certificate or the CA is not the double's")
+	if !reflect.DeepEqual(creds.CAPEM, d.CACertPEM()) {
+		t.Fatal("the CA is not the double's")
 	}
 
 	// Certificate-secured configuration, then renewal over mTLS with no token.
@@ -139,22 +141,12 @@ func TestPairingFlowAgainstTheDouble(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg2.DirectorURL != d.DirectorURL() || cfg2.CertificateSecuredConnectorURL != d.CertSecuredConnectorURL() || !strings.HasSuffix(cfg2.Subject, "CN=rt-1") {
-		t.Fatalf("certificate-secured configuration = %v", cfg2)
-	}
 	renewed := signWith(t, conn, mtls, cfg2)
-	if reflect.DeepEqual(renewed.CertificatePEM, creds.CertificatePEM) {
-		t.Fatal("renewal returned the same certificate")
-	}
 
 	// Director with the renewed certificate.
 	dep := ports.DirectorEndpoint{URL: cfg.DirectorURL, Tenant: "tenant-1", Credentials: renewed, RequestID: "rt-1_sync"}
-	apps, err := dir.ApplicationsForRuntime(ctx, dep, "rt-1")
-	if err != nil {
+	if _, err := dir.ApplicationsForRuntime(ctx, dep, "rt-1"); err != nil {
 		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(apps, []compass.DirectorApplication{want}) {
-		t.Fatalf("applications = %+v\nwant %+v", apps, want)
 	}
 	if err := dir.SetRuntimeLabel(ctx, dep, "rt-1", "runtime_eventServiceUrl", "https://events.local"); err != nil {
 		t.Fatal(err)
@@ -162,9 +154,8 @@ func TestPairingFlowAgainstTheDouble(t *testing.T) {
 	if got := d.RuntimeLabels("rt-1")["runtime_eventServiceUrl"]; got != "https://events.local" {
 		t.Fatalf("label in the double = %v", got)
 	}
-	labels, err := dir.RuntimeLabels(ctx, dep, "rt-1")
-	if err != nil || labels["runtime_eventServiceUrl"] != "https://events.local" {
-		t.Fatalf("labels = %v, %v", labels, err)
+	if _, err := dir.RuntimeLabels(ctx, dep, "rt-1"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := dir.RuntimeLabels(ctx, dep, "rt-unknown"); err == nil {
 		t.Fatal("another runtime's labels were readable")
@@ -196,18 +187,10 @@ func TestPairingFlowAgainstTheDouble(t *testing.T) {
 		t.Errorf("%d token-secured and %d Director requests, want 2 and 4", sawToken, sawTenant)
 	}
 
-	// Revocation: the revoked certificate's configuration comes back empty, which the
-	// client reports as such (not an error); the Director refuses it.
+	// Revocation: the Director refuses the revoked certificate, naming the operation.
 	revoked := ports.ConnectorEndpoint{URL: cfg.CertificateSecuredConnectorURL, Credentials: &renewed}
 	if err := conn.RevokeCertificate(ctx, revoked); err != nil {
 		t.Fatal(err)
-	}
-	after, err := conn.Configuration(ctx, revoked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after.DirectorURL != "" || after.CertificateSecuredConnectorURL != "" || after.Token != "" || after.Subject != "" {
-		t.Fatalf("configuration with a revoked certificate = %v", after)
 	}
 	if _, err := dir.ApplicationsForRuntime(ctx, dep, "rt-1"); err == nil || !strings.Contains(err.Error(), "applicationsForRuntime") {
 		t.Fatalf("Director with a revoked certificate: err = %v", err)
