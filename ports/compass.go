@@ -49,12 +49,15 @@ type ConnectorEndpoint struct {
 
 // CompassConnector is the Compass Connector's GraphQL API (compass.md 2).
 type CompassConnector interface {
-	// Configuration runs the configuration query.
+	// Configuration runs the configuration query. For a revoked certificate Compass
+	// answers with an empty configuration rather than an error, so an answer without
+	// management URLs is not an error here either: the caller decides.
 	Configuration(ctx context.Context, ep ConnectorEndpoint) (compass.Configuration, error)
 	// SignCSR runs signCertificateSigningRequest with the PEM CSR (the adapter encodes
 	// it as Compass expects) and returns the decoded PEM results.
 	SignCSR(ctx context.Context, ep ConnectorEndpoint, csrPEM []byte) (compass.CertificationResult, error)
-	// RevokeCertificate runs revokeCertificate: the presenting certificate is revoked.
+	// RevokeCertificate runs revokeCertificate: the presenting certificate is revoked
+	// (that one only; other certificates of the runtime keep working).
 	RevokeCertificate(ctx context.Context, ep ConnectorEndpoint) error
 }
 
@@ -70,7 +73,8 @@ type DirectorEndpoint struct {
 // Director is the part of the Compass Director's GraphQL API the runtime uses.
 type Director interface {
 	// ApplicationsForRuntime returns every Application assigned to the runtime,
-	// reading every page of applications, bundles, API and event definitions.
+	// reading every page of applications, bundles, API and event definitions. A refused
+	// call (wrong tenant, revoked certificate) is an error, never an empty answer.
 	ApplicationsForRuntime(ctx context.Context, ep DirectorEndpoint, runtimeID string) ([]compass.DirectorApplication, error)
 	// RuntimeLabels returns the runtime's labels (values as decoded from JSON).
 	RuntimeLabels(ctx context.Context, ep DirectorEndpoint, runtimeID string) (map[string]any, error)
