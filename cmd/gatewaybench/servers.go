@@ -94,18 +94,20 @@ func serve(mode string, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The driver reads the runtime's counters and profiles from a listener of its own,
-	// so none of it shows in the measured requests.
-	sl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
+	if mode != "echo" {
+		// The driver reads the runtime's counters and profiles from a listener of its
+		// own, so none of it shows in the measured requests.
+		sl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/runtime", runtimeStats)
+		go func() { _ = http.Serve(sl, mux) }()
+		fmt.Printf("STATS %s\n", sl.Addr())
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/runtime", runtimeStats)
-	go func() { _ = http.Serve(sl, mux) }()
-	fmt.Printf("STATS %s\n", sl.Addr())
 	// The limits the binaries give the gateway listeners (runner.StreamingLimits).
 	l := runner.StreamingLimits()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: l.ReadHeaderTimeout, IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes,
