@@ -1,6 +1,9 @@
 package gateway_test
 
 import (
+	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"testing"
@@ -12,10 +15,10 @@ import (
 	"github.com/appconnector/appconnector/adapters/gateway"
 )
 
-// The write deadline the gateway sets on a client connection while proxying a response
-// stays on the connection after the request. A later request on the same keep-alive
-// connection must not inherit it: neither the gateway's own answer (404 here) nor a
-// proxied one may fail because the previous response's idle limit has run out since.
+// The gateway moves the client connection's write deadline while it proxies a response.
+// A later request on the same keep-alive connection must not inherit it: neither the
+// gateway's own answer (404 here) nor a proxied one may fail because the previous
+// response's idle limit has run out since.
 func TestKeepAliveConnectionOutlivesPreviousWriteDeadline(t *testing.T) {
 	const idle = 200 * time.Millisecond
 	e := newEnv(t, func(c *gateway.Config) { c.BodyIdleTimeout = idle })
@@ -50,4 +53,47 @@ func TestKeepAliveConnectionOutlivesPreviousWriteDeadline(t *testing.T) {
 	resp, reused = get("/shop/orders-api/third")
 	assert.True(t, reused)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// The gateway no longer flushes before every read of the target's body, only when a
+// read waits. What it received must still reach the client while the target stalls:
+// the head and the first body bytes arrive long before the idle timeout, while the
+// target is still holding the rest back.
+func TestBodyReceivedSoFarReachesClientWhileTargetStalls(t *testing.T) {
+	e := newEnv(t, nil) // default idle timeout: 10 s
+	release := make(chan struct{})
+	target := newFaultServer(t, func(c net.Conn) {
+		readRequest(c)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\npartial")
+		<-release
+		_, _ = io.WriteString(c, " rest")
+	})
+	t.Cleanup(target.close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	e.put(t, app("stall", target.url(), nil))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", e.standalone.URL+"/stall/orders-api/x", nil)
+	require.NoError(t, err)
+	start := time.Now()
+	resp, err := e.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	got := make([]byte, len("partial"))
+	_, err = io.ReadFull(resp.Body, got)
+	require.NoError(t, err)
+	assert.Equal(t, "partial", string(got))
+	assert.Less(t, time.Since(start), 5*time.Second, "received bytes are flushed while the target stalls, not at the idle timeout")
+
+	close(release)
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, " rest", string(rest))
 }
