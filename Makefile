@@ -64,7 +64,8 @@ bench: ## Run the Go benchmarks and the gateway load test on loopback beside ngi
 GATEWAYBENCH_FLAGS ?=
 .PHONY: bench-gateway
 bench-gateway: ## Run only the gateway load test (nginx, minimal Go proxies, gateway rows); GATEWAYBENCH_FLAGS adds flags.
-	NGINX=$$(hack/nginx.sh) && $(GO) run ./cmd/gatewaybench -nginx "$$NGINX" $(GATEWAYBENCH_FLAGS)
+	NGINX=$$(hack/nginx.sh) && PATH="$$(dirname "$$NGINX"):$$PATH" $(GO) test -count=1 -tags nginx -run TestNginx ./cmd/gatewaybench && \
+		$(GO) run ./cmd/gatewaybench -nginx "$$NGINX" $(GATEWAYBENCH_FLAGS)
 
 IMAGE ?= appconnector:dev
 
