@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 
@@ -48,10 +49,24 @@ func (a *Agent) sync(ctx context.Context, r *round, c *dc.Connection, creds dc.C
 	plan := dc.PlanSync(existing, assigned, labels, dc.MappingOptions{
 		GatewayBaseURL: a.cfg.GatewayBaseURL, SkipVerify: a.cfg.SkipAppsTLSVerify,
 	})
+	// An Application that fails the same way round after round is logged at WARN once,
+	// then at DEBUG: the status shows it all along, and a log line every period for
+	// weeks buries everything else.
+	var previous map[string]string
+	if ss := c.Status.SynchronizationStatus; ss != nil {
+		previous = ss.FailedApplications
+	}
 	failed := map[string]string{}
+	report := func(msg, name, errText string) {
+		failed[name] = errText
+		level := slog.LevelWarn
+		if previous[name] == errText {
+			level = slog.LevelDebug
+		}
+		r.log.Log(ctx, level, msg, "application", name, "error", errText)
+	}
 	for _, name := range slices.Sorted(maps.Keys(plan.Failed)) {
-		failed[name] = plan.Failed[name].Error()
-		r.log.Warn("Application not synchronised", "application", name, "error", failed[name])
+		report("Application not synchronised", name, plan.Failed[name].Error())
 	}
 	// A Secret an Application still refers to is never deleted, whatever an old
 	// version of another Application referred to.
@@ -67,16 +82,14 @@ func (a *Agent) sync(ctx context.Context, r *round, c *dc.Connection, creds dc.C
 	synced := 0
 	for _, d := range plan.Apply {
 		if err := a.apply(ctx, r, d, inUse); err != nil {
-			failed[d.Application.Name] = err.Error()
-			r.log.Warn("Application not synchronised", "application", d.Application.Name, "error", err.Error())
+			report("Application not synchronised", d.Application.Name, err.Error())
 			continue
 		}
 		synced++
 	}
 	for _, app := range plan.Delete {
 		if err := a.remove(ctx, r, app, inUse); err != nil {
-			failed[app.Name] = err.Error()
-			r.log.Warn("Application not removed", "application", app.Name, "error", err.Error())
+			report("Application not removed", app.Name, err.Error())
 		}
 	}
 

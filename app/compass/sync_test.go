@@ -3,6 +3,7 @@ package compass
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -151,6 +152,24 @@ func TestSyncOneBadApplicationDoesNotStopOthers(t *testing.T) {
 	f.app("zlast")
 	assert.Nil(t, f.app("taken").Spec.CompassMetadata, "the manual Application is untouched")
 	assert.NotContains(t, f.logs.String(), "oauth-client-secret")
+
+	// The same failures again: the status still shows them, the log warns only once.
+	lines := func(level string) int {
+		n := 0
+		for _, l := range strings.Split(f.logs.String(), "\n") {
+			if strings.Contains(l, "level="+level) && strings.Contains(l, `msg="Application not synchronised"`) && strings.Contains(l, "application=taken") {
+				n++
+			}
+		}
+		return n
+	}
+	warnings := func() int { return lines("WARN") }
+	require.Equal(t, 1, warnings())
+	require.NoError(t, f.round())
+	require.NoError(t, f.round())
+	assert.Len(t, f.requireState(dc.StateSynchronized).Status.SynchronizationStatus.FailedApplications, 3)
+	assert.Equal(t, 1, warnings(), "an unchanged failure is logged at WARN once")
+	assert.Equal(t, 2, lines("DEBUG"))
 
 	// Fixed in the Director: the failures clear.
 	f.apps.mu.Lock()
