@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/appconnector/appconnector/domain/compass"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
 // testCA issues client certificates for the mTLS tests.
@@ -182,11 +183,5 @@ func data(v any) (int, any) { return http.StatusOK, map[string]any{"data": v} }
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, what, testutil.Holds(cond))
 }

@@ -9,18 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	dc "github.com/appconnector/appconnector/domain/compass"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, what, testutil.Holds(cond))
 }
 
 func (f *fixture) start() (stop func()) {

@@ -240,17 +240,7 @@ func ptr[T any](v T) *T { return &v }
 // said last when timeout passes first.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v; last: %s", what, timeout, last)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
+	testutil.Eventually(t, timeout, what, cond)
 }
 
 func describe(c compass.Connection) string {

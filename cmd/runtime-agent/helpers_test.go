@@ -25,6 +25,7 @@ import (
 	"github.com/appconnector/appconnector/domain/compass"
 	"github.com/appconnector/appconnector/internal/compassdouble"
 	"github.com/appconnector/appconnector/internal/realservers"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
 // leadsMessage is what AddAgent logs, with the replica's identity, when it wins the Lease.
@@ -127,17 +128,7 @@ func (a *agentProc) stop(t *testing.T) {
 // last state describe the failure.
 func eventually(t *testing.T, timeout time.Duration, cond func() (bool, string), msg string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s (within %v); last state: %s", msg, timeout, state)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
-	}
+	testutil.Eventually(t, timeout, msg, cond)
 }
 
 // newDouble starts a Compass double with one runtime until the test ends.

@@ -5,6 +5,8 @@ package testutil
 import (
 	"bytes"
 	"sync"
+	"testing"
+	"time"
 )
 
 // SyncBuffer is a bytes.Buffer safe for concurrent use: a log handler writes to it from
@@ -26,4 +28,26 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Eventually polls cond until it reports true, and fails the test when timeout passes
+// first, with what and the last description cond gave of the state it saw.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached within %v; last: %s", what, timeout, last)
+		}
+		time.Sleep(5 * time.Millisecond) // the poll interval of a condition with a deadline
+	}
+}
+
+// Holds adapts a condition without a description of the state for Eventually.
+func Holds(cond func() bool) func() (bool, string) {
+	return func() (bool, string) { return cond(), "" }
 }
