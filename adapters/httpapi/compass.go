@@ -20,12 +20,7 @@ import (
 	"github.com/appconnector/appconnector/domain/compass"
 )
 
-// The CompassConnection as Kyma's CRD names it.
-const (
-	apiVersionCompass     = "compass.kyma-project.io/v1alpha1"
-	kindCompassConnection = "CompassConnection"
-	pathCompassConnection = "/v1/compassconnection"
-)
+const pathCompassConnection = "/v1/compassconnection"
 
 // Messages of the 404s: they tell the user what to do next.
 const (
@@ -41,35 +36,6 @@ const (
 // compassWriteAttempts bounds the read-modify-write retries of a write without a
 // resourceVersion: the agent writes the status every round, so a conflict is normal.
 const compassWriteAttempts = 10
-
-// compassDocument is the CompassConnection custom resource as Kyma writes it.
-type compassDocument struct {
-	APIVersion string         `json:"apiVersion"`
-	Kind       string         `json:"kind"`
-	Metadata   compassMeta    `json:"metadata"`
-	Spec       compass.Spec   `json:"spec"`
-	Status     compass.Status `json:"status"`
-}
-
-type compassMeta struct {
-	Name            string `json:"name"`
-	UID             string `json:"uid,omitempty"`
-	ResourceVersion string `json:"resourceVersion,omitempty"`
-}
-
-func newCompassDocument(c compass.Connection) compassDocument {
-	name := c.Name
-	if name == "" {
-		name = compass.ConnectionName
-	}
-	return compassDocument{
-		APIVersion: apiVersionCompass,
-		Kind:       kindCompassConnection,
-		Metadata:   compassMeta{Name: name, UID: c.UID, ResourceVersion: c.ResourceVersion},
-		Spec:       c.Spec,
-		Status:     c.Status,
-	}
-}
 
 func (s *Server) registerCompass(g *echo.Group) {
 	// Registered in Compass mode or not, so that a client learns that the mode is off
@@ -88,7 +54,7 @@ func (s *Server) getCompassConnection(c echo.Context) error {
 	if err != nil {
 		return s.compassError(c, "get", err)
 	}
-	return writeDocument(c, http.StatusOK, newCompassDocument(conn))
+	return writeDocument(c, http.StatusOK, manifest.NewCompassConnectionDocument(conn))
 }
 
 func (s *Server) deleteCompassConnection(c echo.Context) error {
@@ -179,7 +145,7 @@ func (s *Server) writeCompassChange(c echo.Context, ch compassChange) error {
 		stored, err := s.compass.Update(ctx, conn)
 		switch {
 		case err == nil:
-			return writeDocument(c, http.StatusOK, newCompassDocument(stored))
+			return writeDocument(c, http.StatusOK, manifest.NewCompassConnectionDocument(stored))
 		case errors.Is(err, compass.ErrConflict) && ch.resourceVersion == "" && attempt < compassWriteAttempts:
 			continue
 		}
@@ -484,9 +450,9 @@ func decodeCompassMeta(v any, lenient bool) (string, error) {
 }
 
 func checkCompassHeader(k string, v any) error {
-	want := apiVersionCompass
+	want := manifest.APIVersionCompass
 	if k == "kind" {
-		want = kindCompassConnection
+		want = manifest.KindCompassConnection
 	}
 	if s, ok := v.(string); !ok || s != want {
 		return badRequest("%s: must be %s", k, want)

@@ -6,58 +6,23 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/appconnector/appconnector/adapters/manifest"
 	"github.com/appconnector/appconnector/domain/compass"
 )
 
-// The CompassConnection custom resource as Kyma's CRD names it.
+// The CompassConnection document and its names, shared with the server.
 const (
-	APIVersionCompass     = "compass.kyma-project.io/v1alpha1"
-	KindCompassConnection = "CompassConnection"
+	APIVersionCompass     = manifest.APIVersionCompass
+	KindCompassConnection = manifest.KindCompassConnection
 )
 
-const pathCompassConnection = "/v1/compassconnection"
-
 // CompassConnectionDocument is the CompassConnection as the management API serves it.
-type CompassConnectionDocument struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Metadata   CompassObjectMeta `json:"metadata"`
-	Spec       compass.Spec      `json:"spec"`
-	Status     compass.Status    `json:"status"`
-}
-
-// CompassObjectMeta is the metadata of the CompassConnection.
-type CompassObjectMeta struct {
-	Name            string `json:"name"`
-	UID             string `json:"uid,omitempty"`
-	ResourceVersion string `json:"resourceVersion,omitempty"`
-}
+type CompassConnectionDocument = manifest.CompassConnectionDocument
 
 // NewCompassConnectionDocument wraps c in its Kyma document.
-func NewCompassConnectionDocument(c compass.Connection) CompassConnectionDocument {
-	name := c.Name
-	if name == "" {
-		name = compass.ConnectionName
-	}
-	return CompassConnectionDocument{
-		APIVersion: APIVersionCompass,
-		Kind:       KindCompassConnection,
-		Metadata:   CompassObjectMeta{Name: name, UID: c.UID, ResourceVersion: c.ResourceVersion},
-		Spec:       c.Spec,
-		Status:     c.Status,
-	}
-}
+var NewCompassConnectionDocument = manifest.NewCompassConnectionDocument
 
-// Connection returns the domain connection the document describes.
-func (d CompassConnectionDocument) Connection() compass.Connection {
-	return compass.Connection{
-		Name:            d.Metadata.Name,
-		UID:             d.Metadata.UID,
-		ResourceVersion: d.Metadata.ResourceVersion,
-		Spec:            d.Spec,
-		Status:          d.Status,
-	}
-}
+const pathCompassConnection = "/v1/compassconnection"
 
 // CompassConnection returns the CompassConnection. A 404 (ErrNotFound) means the
 // runtime is not paired yet, or the server is not in Compass mode; the message says
