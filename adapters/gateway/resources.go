@@ -22,8 +22,8 @@ import (
 type binding struct {
 	// target carries the client certificate for CertificateGen; plain never does and is
 	// used with the Access-Token override, which skips the configured authentication.
-	target *http.Transport
-	plain  *http.Transport
+	target *upstream
+	plain  *upstream
 	basic  authHeader
 	tokens *tokenSource
 	csrf   *csrfSource
@@ -78,7 +78,7 @@ type resources struct {
 	// now is the clock of token and CSRF expiry; tests replace it.
 	now func() time.Time
 
-	transports map[transportKey]*counted[*http.Transport]
+	transports map[transportKey]*counted[*upstream]
 	tokens     map[tokenKey]*counted[*tokenSource]
 	csrfs      map[csrfKey]*counted[*csrfSource]
 	// bound counts the endpoints bound and not yet unbound: the routes gauge.
@@ -90,7 +90,7 @@ var _ appgw.Binder = (*resources)(nil)
 func newResources(cfg *Config, logger *slog.Logger) *resources {
 	return &resources{
 		cfg: cfg, logger: logger, now: time.Now,
-		transports: map[transportKey]*counted[*http.Transport]{},
+		transports: map[transportKey]*counted[*upstream]{},
 		tokens:     map[tokenKey]*counted[*tokenSource]{},
 		csrfs:      map[csrfKey]*counted[*csrfSource]{},
 	}
@@ -214,13 +214,14 @@ func (r *resources) releaseTransport(k transportKey) {
 }
 
 // transport returns the shared transport for key, creating it on first use.
-func (r *resources) transport(key transportKey, cert *tls.Certificate) *http.Transport {
+func (r *resources) transport(key transportKey, cert *tls.Certificate) *upstream {
 	if ct := r.transports[key]; ct != nil {
 		ct.refs++
 		return ct.v
 	}
-	t := r.newTransport(key.skipVerify, cert)
-	r.transports[key] = &counted[*http.Transport]{v: t, refs: 1}
+	std := r.newTransport(key.skipVerify, cert)
+	t := newUpstream(std, std.DialContext, r.cfg.ProxyTimeout, r.cfg.IdleConnTimeout, r.cfg.MaxIdleConnsPerHost)
+	r.transports[key] = &counted[*upstream]{v: t, refs: 1}
 	return t
 }
 
