@@ -130,6 +130,12 @@ func (b *respBody) Read(p []byte) (int, error) {
 		b.started = true
 		st.client.writeWithin(st.idle)
 	}
+	if h, ok := b.body.(*h1Body); ok && h.buffered() {
+		// The rest of the body has arrived: this read cannot wait for the target, so
+		// neither timer is needed. The write deadline set before still covers the
+		// proxy's write of it, which goes to the server's buffer.
+		return b.body.Read(p)
+	}
 	if !b.proxyFlushes {
 		// The lock publishes the proxy's writes so far to flushPending, which may flush
 		// them while this read waits; taking it again after the read orders the proxy's

@@ -220,7 +220,7 @@ func (r *resources) transport(key transportKey, cert *tls.Certificate) *upstream
 		return ct.v
 	}
 	std := r.newTransport(key.skipVerify, cert)
-	t := newUpstream(std, std.DialContext, r.cfg.ProxyTimeout, r.cfg.IdleConnTimeout, r.cfg.MaxIdleConnsPerHost)
+	t := newUpstream(std, r.dialer().DialContext, r.cfg.ProxyTimeout, r.cfg.IdleConnTimeout, r.cfg.MaxIdleConnsPerHost)
 	r.transports[key] = &counted[*upstream]{v: t, refs: 1}
 	return t
 }
@@ -239,13 +239,14 @@ func (r *resources) tlsConfig(skipVerify bool, cert *tls.Certificate) *tls.Confi
 	return tc
 }
 
+func (r *resources) dialer() *net.Dialer {
+	return &net.Dialer{Timeout: r.cfg.ProxyTimeout, KeepAlive: 30 * time.Second}
+}
+
 func (r *resources) newTransport(skipVerify bool, cert *tls.Certificate) *http.Transport {
 	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: dialStalling((&net.Dialer{
-			Timeout:   r.cfg.ProxyTimeout,
-			KeepAlive: 30 * time.Second,
-		}).DialContext, r.cfg.BodyIdleTimeout),
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialStalling(r.dialer().DialContext, r.cfg.BodyIdleTimeout),
 		TLSClientConfig:       r.tlsConfig(skipVerify, cert),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0, // bounded per host and by IdleConnTimeout

@@ -318,9 +318,11 @@ func (c *h1Conn) idleExpired() {
 
 func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	// The deadlines come before registering abort: abort's close must win over them.
+	// One deadline bounds writing the request head and reading the response head: a
+	// target that does not take a request of a few hundred bytes does not answer it
+	// either. It is set before registering abort, whose close must win over it.
 	if c.u.headerTimeout > 0 {
-		_ = c.conn.SetReadDeadline(time.Now().Add(c.u.headerTimeout))
+		_ = c.conn.SetDeadline(time.Now().Add(c.u.headerTimeout))
 	}
 	stop := context.AfterFunc(ctx, c.abort)
 	fail := func(err error) (*http.Response, error) {
@@ -328,7 +330,7 @@ func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 		_ = c.conn.Close()
 		return nil, err
 	}
-	err := req.Write(c.bw)
+	err := writeHead(c.bw, req)
 	if err == nil {
 		err = c.bw.Flush()
 	}
@@ -372,8 +374,86 @@ func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
-	resp.Body = &h1Body{c: c, body: resp.Body, ctx: ctx, stop: stop, reuse: !resp.Close}
+	b := &h1Body{c: c, body: resp.Body, ctx: ctx, stop: stop, reuse: !resp.Close, left: -1}
+	if resp.ContentLength > 0 && len(resp.TransferEncoding) == 0 {
+		b.left = resp.ContentLength
+	}
+	resp.Body = b
 	return resp, nil
+}
+
+// writeHead writes req's request line and header as Request.Write would for a request
+// without a body, without its per-request allocations (a transfer writer, a sorted copy
+// of the header, a formatted request line). Header values were validated (validHeader),
+// so none contains a line break.
+func writeHead(w *bufio.Writer, req *http.Request) error {
+	u := req.URL
+	host := req.Host
+	if host == "" {
+		host = u.Host
+	}
+	if u.Opaque != "" || !asciiHost(host) {
+		// Rare forms that Request.Write normalises: let it.
+		return req.Write(w)
+	}
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	if p := u.EscapedPath(); p != "" {
+		w.WriteString(p)
+	} else {
+		w.WriteByte('/')
+	}
+	if u.ForceQuery || u.RawQuery != "" {
+		w.WriteByte('?')
+		w.WriteString(u.RawQuery)
+	}
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	ua := "Go-http-client/1.1"
+	if v, ok := req.Header["User-Agent"]; ok {
+		ua = ""
+		if len(v) > 0 {
+			ua = textproto.TrimString(v[0])
+		}
+	}
+	if ua != "" {
+		w.WriteString("User-Agent: ")
+		w.WriteString(ua)
+		w.WriteString("\r\n")
+	}
+	if req.Method == http.MethodOptions || req.Method == http.MethodTrace {
+		// Request.Write announces the empty body of these methods.
+		w.WriteString("Content-Length: 0\r\n")
+	}
+	if req.Close && !connectionLists(req.Header["Connection"], "close") {
+		w.WriteString("Connection: close\r\n")
+	}
+	for k, vv := range req.Header {
+		switch k {
+		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue
+		}
+		for _, v := range vv {
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(textproto.TrimString(v))
+			w.WriteString("\r\n")
+		}
+	}
+	_, err := w.WriteString("\r\n")
+	return err
+}
+
+// asciiHost reports whether host can be sent as it is: printable ASCII without an IPv6
+// zone (Request.Write converts the one to punycode and drops the other).
+func asciiHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c <= ' ' || c >= 0x7f || c == '%' {
+			return false
+		}
+	}
+	return true
 }
 
 // limitedReader is the connection as its bufio.Reader reads it: while n >= 0 (reading
@@ -407,12 +487,23 @@ type h1Body struct {
 	ctx   context.Context
 	stop  func() bool
 	reuse bool
+	// left is what remains of a body of known length, -1 when that is not known.
+	left int64
 	// state: 0 open, 1 read to its end, 2 closed early.
 	state atomic.Int32
 }
 
+// buffered reports whether the rest of the body has arrived, so that no read of it can
+// wait for the target.
+func (b *h1Body) buffered() bool {
+	return b.left >= 0 && int64(b.c.br.Buffered()) >= b.left
+}
+
 func (b *h1Body) Read(p []byte) (int, error) {
 	n, err := b.body.Read(p)
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
 	switch {
 	case err == io.EOF:
 		if b.state.CompareAndSwap(0, 1) {
