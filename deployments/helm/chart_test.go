@@ -243,3 +243,36 @@ func TestConnectorServesCertificateFromTLSSecret(t *testing.T) {
 	assert.NotContains(t, dig(c, "args"), "--tls-cert=/etc/appconnector/tls/tls.crt")
 	assert.Contains(t, dig(c, "args"), "--connector-tls=false")
 }
+
+// TestGCSettings: every container learns its memory limit (the binaries set the Go
+// memory limit to 90 % of it); only the gateway gets a GOGC, and an empty value drops it.
+func TestGCSettings(t *testing.T) {
+	envOf := func(d map[string]any) map[string]any {
+		out := map[string]any{}
+		c := dig(d, "spec", "template", "spec", "containers").([]any)[0]
+		for _, e := range dig(c, "env").([]any) {
+			m := e.(map[string]any)
+			if v, ok := m["value"]; ok {
+				out[m["name"].(string)] = v
+			} else {
+				out[m["name"].(string)] = m["valueFrom"]
+			}
+		}
+		return out
+	}
+	deps := byKind(Render(t, "runtimeAgent.enabled=true"), "Deployment")
+	require.Len(t, deps, 5)
+	for name, d := range deps {
+		env := envOf(d)
+		assert.Equal(t, "limits.memory", dig(env["APPCONNECTOR_MEMORY_LIMIT"], "resourceFieldRef", "resource"), name)
+		assert.NotContains(t, env, "GOMEMLIMIT", name)
+		if strings.HasSuffix(name, "-gateway") {
+			assert.Equal(t, "200", env["GOGC"], name)
+		} else {
+			assert.NotContains(t, env, "GOGC", name)
+		}
+	}
+	for name, d := range byKind(Render(t, "gateway.gogc="), "Deployment") {
+		assert.NotContains(t, envOf(d), "GOGC", name)
+	}
+}

@@ -73,6 +73,7 @@ func (b Binary[C]) Run(ctx context.Context, args []string, getenv func(string) s
 	}
 	f := cfg.Base()
 	logger := NewLogger(stderr, f.LogLevel)
+	setMemoryLimit(getenv, logger)
 	g, cleanup, err := b.Wire(ctx, cfg, logger)
 	if err != nil {
 		return err
