@@ -364,7 +364,6 @@ const (
 	rowMinimal    = "minimal ReverseProxy + Basic"
 	rowPooled     = "minimal + copy-buffer pool"
 	rowMinimalTLS = "minimal + client cert"
-	rowSync       = "minimal + pool, sync client (prototype)"
 	rowGwBasic    = "gateway Basic"
 	rowGwOAuth    = "gateway OAuth"
 	rowGwCert     = "gateway client cert"
@@ -433,11 +432,7 @@ func drive(o options) (int, error) {
 	}
 	for _, m := range []struct{ mode, row, base string }{
 		{"minimal", rowMinimal, rowDirect}, {"minimal-pooled", rowPooled, rowDirect}, {"minimal-cert", rowMinimalTLS, rowDirectTLS},
-		{"minimal-sync", rowSync, rowDirect},
 	} {
-		if m.mode == "minimal-sync" && !o.prototype {
-			continue
-		}
 		s, err := run(m.mode, procs, "-upstream", upstream, "-tls-upstream", tlsUpstream, "-pki", pki)
 		if err != nil {
 			return 1, err

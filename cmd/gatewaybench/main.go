@@ -53,7 +53,6 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "write the gateway's CPU and allocation profiles of the first round's throughput runs into this directory")
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also run a second gateway process with these environment settings, e.g. \"GOGC=200 GOMEMLIMIT=200MiB\"")
 	flag.StringVar(&o.compareBinary, "compare-binary", "", "also run the gateway rows on the gateway of this gatewaybench binary (an A/B test of two versions in one run)")
-	flag.BoolVar(&o.prototype, "prototype", false, "add the row of the minimal proxy over a synchronous HTTP/1.1 client (a measurement prototype, see synctransport.go)")
 	flag.StringVar(&o.only, "only", "", "run only the rows whose name matches this regular expression (besides the direct ones)")
 	flag.Parse()
 	if o.duration <= 0 || o.duration > time.Minute || o.concurrency < 1 || o.concurrency > 1024 || o.rounds < 1 || o.rounds > 50 {
@@ -114,7 +113,6 @@ type options struct {
 	profileDir       string
 	variantEnv       string
 	compareBinary    string
-	prototype        bool
 	profileAll       bool
 	only             string
 }

@@ -78,12 +78,6 @@ func serve(mode string, args []string) error {
 		h, err = minimalProxy(*upstream, "", false)
 	case "minimal-pooled":
 		h, err = minimalProxy(*upstream, "", true)
-	case "minimal-sync":
-		h, err = minimalProxy(*upstream, "", true)
-		if err == nil {
-			u, _ := url.Parse(*upstream)
-			h.(*httputil.ReverseProxy).Transport = &syncTransport{addr: u.Host}
-		}
 	case "minimal-cert":
 		h, err = minimalProxy(*tlsUpstream, *pki, false)
 	case "gateway":
