@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,10 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := validHeader(req.Header); err != nil {
 		return nil, err
 	}
+	if !validQuery(req.URL.RawQuery) {
+		// Request.Write refuses it too; refused here, it costs no connection.
+		return nil, errors.New("net/http: can't write control character in Request.URL")
+	}
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
 		// The retry dials: the pooled connections may all be as dead as the first.
@@ -165,6 +170,17 @@ func validHeader(h http.Header) error {
 		}
 	}
 	return nil
+}
+
+// validQuery reports whether a raw query has no control character, which would let it
+// end the request line (the escaped path cannot have one).
+func validQuery(q string) bool {
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // conn returns an idle connection to key (when pooled allows) or a new one; nil with
@@ -367,14 +383,14 @@ func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.Body == http.NoBody {
 		// HEAD, 204, 304: the response is complete.
-		if stop() && !resp.Close {
+		if stop() && !resp.Close && !req.Close {
 			c.u.put(c)
 		} else {
 			_ = c.conn.Close()
 		}
 		return resp, nil
 	}
-	b := &h1Body{c: c, body: resp.Body, ctx: ctx, stop: stop, reuse: !resp.Close, left: -1}
+	b := &h1Body{c: c, body: resp.Body, ctx: ctx, stop: stop, reuse: !resp.Close && !req.Close, left: -1}
 	if resp.ContentLength > 0 && len(resp.TransferEncoding) == 0 {
 		b.left = resp.ContentLength
 	}
@@ -414,17 +430,14 @@ func writeHead(w *bufio.Writer, req *http.Request) error {
 	if v, ok := req.Header["User-Agent"]; ok {
 		ua = ""
 		if len(v) > 0 {
-			ua = textproto.TrimString(v[0])
+			ua = v[0]
 		}
 	}
 	if ua != "" {
+		// Trimmed after the test, as Request.Write does: blanks send an empty value.
 		w.WriteString("User-Agent: ")
-		w.WriteString(ua)
+		w.WriteString(textproto.TrimString(ua))
 		w.WriteString("\r\n")
-	}
-	if req.Method == http.MethodOptions || req.Method == http.MethodTrace {
-		// Request.Write announces the empty body of these methods.
-		w.WriteString("Content-Length: 0\r\n")
 	}
 	if req.Close && !connectionLists(req.Header["Connection"], "close") {
 		w.WriteString("Connection: close\r\n")
@@ -445,15 +458,11 @@ func writeHead(w *bufio.Writer, req *http.Request) error {
 	return err
 }
 
-// asciiHost reports whether host can be sent as it is: printable ASCII without an IPv6
-// zone (Request.Write converts the one to punycode and drops the other).
+// asciiHost reports whether host can be sent as it is: valid as a Host header (which
+// implies ASCII) and without an IPv6 zone. Request.Write converts a non-ASCII host to
+// punycode, drops a zone, and sends an empty Host for one not valid as a header.
 func asciiHost(host string) bool {
-	for i := 0; i < len(host); i++ {
-		if c := host[i]; c <= ' ' || c >= 0x7f || c == '%' {
-			return false
-		}
-	}
-	return true
+	return httpguts.ValidHostHeader(host) && strings.IndexByte(host, '%') < 0
 }
 
 // limitedReader is the connection as its bufio.Reader reads it: while n >= 0 (reading
