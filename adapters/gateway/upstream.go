@@ -67,6 +67,9 @@ type connKey struct {
 // http.Transport's default does.
 const maxResponseHeaderBytes = 10 << 20
 
+// errHeaderTooLarge is not a closed connection: the request is not retried.
+var errHeaderTooLarge = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxResponseHeaderBytes)
+
 // max1xxResponses bounds the informational responses before the final one, as
 // http.Transport does.
 const max1xxResponses = 5
@@ -116,7 +119,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, ctx.Err()
 		}
 		var ne net.Error
-		if !c.reused || attempt > 0 || errors.As(err, &ne) && ne.Timeout() {
+		if !c.reused || attempt > 0 || errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errHeaderTooLarge) {
 			return nil, err
 		}
 		// A reused connection failed before a response: the target closed it while it
@@ -359,7 +362,7 @@ func (c *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
 			if c.lr.n == 0 {
-				err = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxResponseHeaderBytes)
+				err = errHeaderTooLarge
 			}
 			return fail(err)
 		}
@@ -505,7 +508,8 @@ type h1Body struct {
 // buffered reports whether the rest of the body has arrived, so that no read of it can
 // wait for the target.
 func (b *h1Body) buffered() bool {
-	return b.left >= 0 && int64(b.c.br.Buffered()) >= b.left
+	// After the end the connection may already serve another request.
+	return b.state.Load() == 0 && b.left >= 0 && int64(b.c.br.Buffered()) >= b.left
 }
 
 func (b *h1Body) Read(p []byte) (int, error) {

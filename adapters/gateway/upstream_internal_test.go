@@ -828,8 +828,17 @@ func TestUpstreamInformational(t *testing.T) {
 // unbounded read.
 func TestUpstreamHeaderSizeLimit(t *testing.T) {
 	srv := startRaw(t, func(c *rawConn) {
-		if _, err := c.readHead(); err != nil {
+		h, err := c.readHead()
+		if err != nil {
 			return
+		}
+		if strings.HasPrefix(h.line, "GET /small ") {
+			// A first answer puts the connection in the pool, so the oversized answer
+			// comes on a reused one, which must not count as a stale connection.
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			if _, err := c.readHead(); err != nil {
+				return
+			}
 		}
 		line := "X-Pad: " + strings.Repeat("a", 8<<10) + "\r\n"
 		bw := bufio.NewWriterSize(c, 64<<10)
@@ -844,10 +853,15 @@ func TestUpstreamHeaderSizeLimit(t *testing.T) {
 		c.waitClose()
 	})
 	tu := newTestUpstream(t, upOpts{})
-	_, err := tu.RoundTrip(newReq(t, http.MethodGet, srv.url()+"/"))
+	resp, err := tu.RoundTrip(newReq(t, http.MethodGet, srv.url()+"/small"))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	_, err = tu.RoundTrip(newReq(t, http.MethodGet, srv.url()+"/"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exceeded")
 	srv.waitClosed(t, 1)
+	assert.EqualValues(t, 2, srv.requests.Load(), "an oversized answer is not retried")
+	assert.EqualValues(t, 1, srv.accepted.Load())
 }
 
 // TestUpstreamNoBodyResponses: HEAD, 204 and 304 responses have http.NoBody and their
