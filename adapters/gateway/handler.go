@@ -97,7 +97,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 			return
 		}
 	}
-	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	ctx := context.WithValue(r.Context(), stateKey{}, st)
+	if forwardable(r) {
+		h.forward(w, r, ctx, st)
+		return
+	}
+	h.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // finish runs when the handler returns, also when the proxy aborts the response with a

@@ -65,8 +65,12 @@ func newReverseProxy(cfg *Config, logger *slog.Logger) *httputil.ReverseProxy {
 // Forwarded passed through), request parameters (caller wins), Access-Token removed.
 // Authorization and CSRF are set by the transport, because fetching them can fail.
 func rewrite(pr *httputil.ProxyRequest) {
-	st := pr.In.Context().Value(stateKey{}).(*reqState)
-	in, out := pr.In, pr.Out
+	rewriteOut(pr.In.Context().Value(stateKey{}).(*reqState), pr.In, pr.Out)
+}
+
+// rewriteOut is rewrite for out, a copy of in without in's hop-by-hop and X-Forwarded-*
+// headers (as ReverseProxy and forward make it).
+func rewriteOut(st *reqState, in, out *http.Request) {
 	t := st.ep.Target
 	u := out.URL
 	u.Scheme = t.Scheme
