@@ -259,6 +259,21 @@ func answer(resp string) func(c *rawConn) {
 
 const okResp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
+// afterFirstHead serves a target's first connection with first, once a request head
+// has arrived on it, and answers every later connection with okResp.
+func afterFirstHead(first func(c *rawConn)) func(c *rawConn) {
+	return func(c *rawConn) {
+		if c.n > 1 {
+			answer(okResp)(c)
+			return
+		}
+		if _, err := c.readHead(); err != nil {
+			return
+		}
+		first(c)
+	}
+}
+
 // TestUpstreamWireParity sends the same requests through the upstream's HTTP/1.1
 // client and through http.Transport and compares the request heads the target
 // receives: the request line and every header line (as a set: order may differ).
@@ -425,18 +440,11 @@ func TestUpstreamKeepAlive(t *testing.T) {
 // Connection: close); the next request is sent again on a new connection.
 func TestUpstreamStaleConnRetry(t *testing.T) {
 	closedByTarget := make(chan struct{})
-	srv := startRaw(t, func(c *rawConn) {
-		if c.n > 1 {
-			answer(okResp)(c)
-			return
-		}
-		if _, err := c.readHead(); err != nil {
-			return
-		}
+	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
 		_, _ = io.WriteString(c, okResp)
 		_ = c.Close()
 		close(closedByTarget)
-	})
+	}))
 	tu := newTestUpstream(t, upOpts{})
 	assert.Equal(t, "hello", tu.get(t, srv.url()+"/1"))
 	require.Equal(t, 1, tu.pooled(srv.host(), false))
@@ -452,17 +460,10 @@ func TestUpstreamStaleConnRetry(t *testing.T) {
 // TestUpstreamReusedConnClosedAfterRequest: a reused connection whose target reads the
 // request and closes without an answer is retried once on a new connection.
 func TestUpstreamReusedConnClosedAfterRequest(t *testing.T) {
-	srv := startRaw(t, func(c *rawConn) {
-		if c.n > 1 {
-			answer(okResp)(c)
-			return
-		}
-		if _, err := c.readHead(); err != nil {
-			return
-		}
+	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
 		_, _ = io.WriteString(c, okResp)
 		_, _ = c.readHead() // the second request: read, not answered
-	})
+	}))
 	tu := newTestUpstream(t, upOpts{})
 	assert.Equal(t, "hello", tu.get(t, srv.url()+"/1"))
 	assert.Equal(t, "hello", tu.get(t, srv.url()+"/2"))
@@ -584,17 +585,10 @@ func TestUpstreamCancelWaitingForHeaders(t *testing.T) {
 // TestUpstreamCancelWhileBodyStreams: cancelling while the body streams makes Read
 // return context.Canceled, and the connection is closed, not pooled.
 func TestUpstreamCancelWhileBodyStreams(t *testing.T) {
-	srv := startRaw(t, func(c *rawConn) {
-		if c.n > 1 {
-			answer(okResp)(c)
-			return
-		}
-		if _, err := c.readHead(); err != nil {
-			return
-		}
+	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
 		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
 		c.waitClose()
-	})
+	}))
 	tu := newTestUpstream(t, upOpts{})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -648,17 +642,10 @@ func TestUpstreamBodyEOFPools(t *testing.T) {
 // TestUpstreamBodyCloseBeforeEOF: closing a body before its end closes the connection
 // (the target sees it closed) instead of pooling it.
 func TestUpstreamBodyCloseBeforeEOF(t *testing.T) {
-	srv := startRaw(t, func(c *rawConn) {
-		if c.n > 1 {
-			answer(okResp)(c)
-			return
-		}
-		if _, err := c.readHead(); err != nil {
-			return
-		}
+	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
 		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc")
 		c.waitClose()
-	})
+	}))
 	tu := newTestUpstream(t, upOpts{})
 	resp, err := tu.RoundTrip(newReq(t, http.MethodGet, srv.url()+"/"))
 	require.NoError(t, err)
@@ -677,13 +664,10 @@ func TestUpstreamBodyCloseBeforeEOF(t *testing.T) {
 // TestUpstreamBodyCloseDuringRead: Close while a Read waits for the target unblocks the
 // Read (run with -race: the two may run concurrently, as the idle timer does).
 func TestUpstreamBodyCloseDuringRead(t *testing.T) {
-	srv := startRaw(t, func(c *rawConn) {
-		if _, err := c.readHead(); err != nil {
-			return
-		}
+	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
 		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
 		c.waitClose()
-	})
+	}))
 	tu := newTestUpstream(t, upOpts{})
 	resp, err := tu.RoundTrip(newReq(t, http.MethodGet, srv.url()+"/"))
 	require.NoError(t, err)
