@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/appconnector/appconnector/adapters/gateway"
 	"github.com/appconnector/appconnector/internal/testutil"
 )
 
@@ -526,4 +528,86 @@ func TestForwardOptionsAndTrace(t *testing.T) {
 			assert.Empty(t, got.body)
 		})
 	}
+}
+
+// TestForwardTargetSpeakingHTTP2: a TLS target that negotiates HTTP/2 is called over
+// HTTP/2 for every request, bodiless or not (the HTTP/1.1 client hands it to
+// http.Transport after the first handshake), and its answers come back whole.
+func TestForwardTargetSpeakingHTTP2(t *testing.T) {
+	serverCA := newCA(t, "server-ca")
+	e := newEnv(t, func(c *gateway.Config) { c.RootCAs = serverCA.pool })
+	certPEM, keyPEM := serverCA.issue(t, "127.0.0.1", true, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	kp, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	var protos sync.Map
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		protos.Store(r.Method+" "+r.URL.Path, r.Proto)
+		w.Header().Set("Trailer", "X-Sum")
+		_, _ = fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.Path, body)
+		w.Header().Set("X-Sum", "42")
+	}))
+	target.EnableHTTP2 = true
+	target.TLS = &tls.Config{Certificates: []tls.Certificate{kp}}
+	target.Config.ErrorLog = discardLog()
+	target.StartTLS()
+	t.Cleanup(target.Close)
+	e.put(t, app("h2", target.URL+"/api", nil))
+
+	for i, req := range []struct{ method, path, body string }{
+		{"GET", "/a", ""}, {"GET", "/b", ""}, {"POST", "/c", "payload"}, {"HEAD", "/d", ""},
+	} {
+		var body io.Reader
+		if req.body != "" {
+			body = strings.NewReader(req.body)
+		}
+		resp := e.do(t, req.method, "/h2/orders-api"+req.path, body)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%d: %s", i, b)
+		if req.method != "HEAD" {
+			assert.Equal(t, req.method+" /api"+req.path+" "+req.body, string(b), i)
+			assert.Equal(t, "42", resp.Trailer.Get("X-Sum"), i)
+		}
+		proto, _ := protos.Load(req.method + " /api" + req.path)
+		assert.Equal(t, "HTTP/2.0", proto, "%s %s reached the target over HTTP/2", req.method, req.path)
+	}
+}
+
+// TestForwardTargetClosedIdleConnections: when the target closes the gateway's idle
+// keep-alive connections (a restart, its own idle timeout), the next requests still
+// succeed: a bodiless GET is sent again on a new connection, as http.Transport does.
+func TestForwardTargetClosedIdleConnections(t *testing.T) {
+	e := newEnv(t, nil)
+	var conns atomic.Int32
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok "+r.Method)
+	}))
+	target.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	target.Config.ErrorLog = discardLog()
+	target.Start()
+	t.Cleanup(target.Close)
+	e.put(t, app("idle", target.URL, nil))
+
+	get := func(method string) string {
+		t.Helper()
+		resp := e.do(t, method, "/idle/orders-api/x", nil)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+		return string(b)
+	}
+	assert.Equal(t, "ok GET", get("GET"))
+	assert.Equal(t, "ok GET", get("GET"))
+	require.Equal(t, int32(1), conns.Load(), "one keep-alive connection")
+	target.CloseClientConnections()
+	assert.Equal(t, "ok GET", get("GET"))
+	assert.Equal(t, "ok OPTIONS", get("OPTIONS"))
+	assert.Equal(t, int32(2), conns.Load(), "the closed connection was replaced once")
 }

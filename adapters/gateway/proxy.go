@@ -130,6 +130,14 @@ func connectionLists(conn []string, name string) bool {
 func modifyResponse(resp *http.Response) error {
 	code := resp.StatusCode
 	st := resp.Request.Context().Value(stateKey{}).(*reqState)
+	if len(resp.Trailer) > 0 && resp.ContentLength >= 0 && resp.Body != nil && resp.Body != http.NoBody {
+		// An HTTP/2 target may announce trailers and a length. Passed on, the length
+		// makes the server send an HTTP/1.1 client a fixed-length body, which has no
+		// room for trailers, so they would be lost; without it the body is chunked and
+		// the trailers follow it.
+		delete(resp.Header, "Content-Length")
+		resp.ContentLength = -1
+	}
 	if code != http.StatusSwitchingProtocols && resp.Body != nil && resp.Body != http.NoBody {
 		// An upgraded connection keeps its body (the proxy needs it writable) and no idle
 		// limit: a quiet WebSocket is not a stalled one.
