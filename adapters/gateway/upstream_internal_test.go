@@ -639,11 +639,12 @@ func TestUpstreamBodyEOFPools(t *testing.T) {
 	assert.Equal(t, int32(1), srv.accepted.Load())
 }
 
-// TestUpstreamBodyCloseBeforeEOF: closing a body before its end closes the connection
-// (the target sees it closed) instead of pooling it.
-func TestUpstreamBodyCloseBeforeEOF(t *testing.T) {
+// partialBody starts a target whose first answer announces length bytes, sends "abc"
+// and holds the rest back, and returns the response with "abc" read from it.
+func partialBody(t *testing.T, length int) (*rawServer, *testUpstream, *http.Response) {
+	t.Helper()
 	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc")
+		_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\nabc", length)
 		c.waitClose()
 	}))
 	tu := newTestUpstream(t, upOpts{})
@@ -652,10 +653,19 @@ func TestUpstreamBodyCloseBeforeEOF(t *testing.T) {
 	buf := make([]byte, 3)
 	_, err = io.ReadFull(resp.Body, buf)
 	require.NoError(t, err)
+	require.Equal(t, "abc", string(buf))
+	return srv, tu, resp
+}
+
+// TestUpstreamBodyCloseBeforeEOF: closing a body before its end closes the connection
+// (the target sees it closed) instead of pooling it.
+func TestUpstreamBodyCloseBeforeEOF(t *testing.T) {
+	srv, tu, resp := partialBody(t, 100000)
+	buf := make([]byte, 3)
 	require.NoError(t, resp.Body.Close())
 	srv.waitClosed(t, 1)
 	assert.Zero(t, tu.pooled(srv.host(), false))
-	_, err = resp.Body.Read(buf)
+	_, err := resp.Body.Read(buf)
 	assert.Error(t, err, "a closed body reads no more")
 	assert.Equal(t, "hello", tu.get(t, srv.url()+"/"))
 	assert.Equal(t, int32(2), srv.accepted.Load())
@@ -664,16 +674,7 @@ func TestUpstreamBodyCloseBeforeEOF(t *testing.T) {
 // TestUpstreamBodyCloseDuringRead: Close while a Read waits for the target unblocks the
 // Read (run with -race: the two may run concurrently, as the idle timer does).
 func TestUpstreamBodyCloseDuringRead(t *testing.T) {
-	srv := startRaw(t, afterFirstHead(func(c *rawConn) {
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-		c.waitClose()
-	}))
-	tu := newTestUpstream(t, upOpts{})
-	resp, err := tu.RoundTrip(newReq(t, http.MethodGet, srv.url()+"/"))
-	require.NoError(t, err)
-	buf := make([]byte, 3)
-	_, err = io.ReadFull(resp.Body, buf)
-	require.NoError(t, err)
+	srv, tu, resp := partialBody(t, 10)
 	b := resp.Body.(*h1Body)
 	assert.False(t, b.buffered(), "7 bytes of the body have not arrived")
 
