@@ -41,8 +41,8 @@ func (s *Server) registerCompass(g *echo.Group) {
 	// Registered in Compass mode or not, so that a client learns that the mode is off
 	// rather than that the route does not exist.
 	g.GET(pathCompassConnection, s.getCompassConnection)
-	g.PATCH(pathCompassConnection, s.patchCompassConnection)
-	g.PUT(pathCompassConnection, s.putCompassConnection)
+	g.PATCH(pathCompassConnection, s.changeCompassConnection(decodeCompassPatch))
+	g.PUT(pathCompassConnection, s.changeCompassConnection(decodeCompassObject))
 	g.DELETE(pathCompassConnection, s.deleteCompassConnection)
 }
 
@@ -77,47 +77,31 @@ type compassChange struct {
 	managementInfo *compass.ManagementInfo
 }
 
-// patchCompassConnection applies a JSON merge patch (RFC 7396) restricted to the
-// fields the user owns: spec.resyncNow and spec.refreshCredentialsNow.
-func (s *Server) patchCompassConnection(c echo.Context) error {
-	if s.compass == nil {
-		return echo.NewHTTPError(http.StatusNotFound, msgCompassOff)
+// changeCompassConnection reads a PATCH or PUT body, decodes it into the change it
+// asks for, and writes that change. PATCH (decodeCompassPatch) is a JSON merge patch
+// (RFC 7396) restricted to the fields the user owns: spec.resyncNow and
+// spec.refreshCredentialsNow. PUT (decodeCompassObject) replaces those fields with the
+// body's, a whole CompassConnection: absent flags are false, as in a Kubernetes
+// update. The agent creates the object, so a PUT never does.
+func (s *Server) changeCompassConnection(decode func(map[string]any) (compassChange, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.compass == nil {
+			return echo.NewHTTPError(http.StatusNotFound, msgCompassOff)
+		}
+		body, f, err := s.readBody(c)
+		if err != nil {
+			return err
+		}
+		m, err := parseCompassBody(body, f)
+		if err != nil {
+			return err
+		}
+		ch, err := decode(m)
+		if err != nil {
+			return err
+		}
+		return s.writeCompassChange(c, ch)
 	}
-	body, f, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	m, err := parseCompassBody(body, f)
-	if err != nil {
-		return err
-	}
-	ch, err := decodeCompassPatch(m)
-	if err != nil {
-		return err
-	}
-	return s.writeCompassChange(c, ch)
-}
-
-// putCompassConnection replaces the user-owned spec fields with the body's, a whole
-// CompassConnection: absent flags are false, as in a Kubernetes update. The agent
-// creates the object, so a PUT never does.
-func (s *Server) putCompassConnection(c echo.Context) error {
-	if s.compass == nil {
-		return echo.NewHTTPError(http.StatusNotFound, msgCompassOff)
-	}
-	body, f, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	m, err := parseCompassBody(body, f)
-	if err != nil {
-		return err
-	}
-	ch, err := decodeCompassObject(m)
-	if err != nil {
-		return err
-	}
-	return s.writeCompassChange(c, ch)
 }
 
 // writeCompassChange is a read-modify-write: with a resourceVersion it is one
