@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -748,17 +746,8 @@ func TestCompassEvents(t *testing.T) {
 	})
 
 	send := func(cn string) (int, string) {
-		fp := make([]byte, 32)
-		_, _ = rand.Read(fp)
-		req, err := http.NewRequest(http.MethodPost, "http://"+r.addrs[serverValidator]+"/"+ordersApp+"/v1/events", strings.NewReader(legacyOrderEvent))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-Client-Cert", `Hash=`+hex.EncodeToString(fp)+`;Subject="CN=`+cn+`,OU=OrgUnit,O=Org,L=Locality,ST=State,C=PL"`)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return testutil.PostEventAs(t, "http://"+r.addrs[serverValidator]+"/"+ordersApp+"/v1/events", legacyOrderEvent,
+			"CN="+cn+",OU=OrgUnit,O=Org,L=Locality,ST=State,C=PL")
 	}
 	code, body := send("orders-backup")
 	require.Equal(t, http.StatusOK, code, body)

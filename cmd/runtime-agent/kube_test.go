@@ -27,6 +27,7 @@ import (
 	"github.com/appconnector/appconnector/domain/compass"
 	"github.com/appconnector/appconnector/internal/compassdouble"
 	"github.com/appconnector/appconnector/internal/realservers"
+	"github.com/appconnector/appconnector/internal/testutil"
 )
 
 // seen is what the target of a proxied request received.
@@ -352,16 +353,9 @@ func testEvents(t *testing.T, k *realservers.Kube, ns, bin string, kube []string
 	startProcess(t, bin, health, append(append([]string{}, kube...), "--validator-addr", addr, "--health-addr", health,
 		"--metrics-addr", "", "--trust-xfcc", "--eventing-url", sink.URL)...)
 	send := func(cn string) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/mp-orders/v1/events",
-			strings.NewReader(`{"event-type":"order.created","event-type-version":"v1","event-time":"2024-05-06T07:08:09Z","data":{"orderId":"42"}}`))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-Client-Cert", `Hash=`+strings.Repeat("ab", 32)+`;Subject="CN=`+cn+`,OU=OrgUnit,O=Org"`)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return testutil.PostEventAs(t, "http://"+addr+"/mp-orders/v1/events",
+			`{"event-type":"order.created","event-type-version":"v1","event-time":"2024-05-06T07:08:09Z","data":{"orderId":"42"}}`,
+			"CN="+cn+",OU=OrgUnit,O=Org")
 	}
 	code, body := send("orders-backup")
 	require.Equal(t, http.StatusOK, code, body)

@@ -4,6 +4,11 @@ package testutil
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,4 +55,26 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 // Holds adapts a condition without a description of the state for Eventually.
 func Holds(cond func() bool) func() (bool, string) {
 	return func() (bool, string) { return cond(), "" }
+}
+
+// PostEventAs posts a JSON event to url as an ingress that terminated the caller's
+// mTLS would: with an X-Forwarded-Client-Cert of a random certificate hash and the
+// given subject (e.g. "CN=orders,O=Org"). It returns the status code and body.
+func PostEventAs(t testing.TB, url, event, subject string) (int, string) {
+	t.Helper()
+	hash := make([]byte, 32)
+	_, _ = rand.Read(hash)
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(event))
+	if err != nil {
+		t.Fatalf("event request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-Client-Cert", `Hash=`+hex.EncodeToString(hash)+`;Subject="`+subject+`"`)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("post event: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
