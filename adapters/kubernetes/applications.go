@@ -61,21 +61,8 @@ func NewApplicationRepository(ctx context.Context, cfg *rest.Config, logger *slo
 	res := dyn.Resource(ApplicationGVR)
 	r := &ApplicationRepository{mirror: m}
 	r.w = &writer[*unstructured.Unstructured, application.Application]{
-		s: sentinels{noun: "application", notFound: application.ErrNotFound, conflict: application.ErrConflict, invalid: application.ErrInvalid},
-		api: objectAPI[*unstructured.Unstructured]{
-			get: func(ctx context.Context, name string) (*unstructured.Unstructured, error) {
-				return res.Get(ctx, name, metav1.GetOptions{})
-			},
-			create: func(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-				return res.Create(ctx, u, metav1.CreateOptions{})
-			},
-			update: func(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-				return res.Update(ctx, u, metav1.UpdateOptions{})
-			},
-			delete: func(ctx context.Context, name string, opts metav1.DeleteOptions) error {
-				return res.Delete(ctx, name, opts)
-			},
-		},
+		s:      sentinels{noun: "application", notFound: application.ErrNotFound, conflict: application.ErrConflict, invalid: application.ErrInvalid},
+		api:    unstructuredAPI(res),
 		mirror: m,
 		build:  encodeApplication,
 		cached: func(name string) (*unstructured.Unstructured, bool) {

@@ -79,21 +79,8 @@ func NewCompassConnectionStore(ctx context.Context, cfg *rest.Config, logger *sl
 		return u, ok
 	}
 	s.w = &writer[*unstructured.Unstructured, compass.Connection]{
-		s: sentinels{noun: "compass connection", notFound: compass.ErrNotFound, conflict: compass.ErrConflict, invalid: compass.ErrInvalid},
-		api: objectAPI[*unstructured.Unstructured]{
-			get: func(ctx context.Context, name string) (*unstructured.Unstructured, error) {
-				return res.Get(ctx, name, metav1.GetOptions{})
-			},
-			create: func(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-				return res.Create(ctx, u, metav1.CreateOptions{})
-			},
-			update: func(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-				return res.Update(ctx, u, metav1.UpdateOptions{})
-			},
-			delete: func(ctx context.Context, name string, opts metav1.DeleteOptions) error {
-				return res.Delete(ctx, name, opts)
-			},
-		},
+		s:      sentinels{noun: "compass connection", notFound: compass.ErrNotFound, conflict: compass.ErrConflict, invalid: compass.ErrInvalid},
+		api:    unstructuredAPI(res),
 		mirror: m,
 		build:  encodeCompassConnection,
 	}

@@ -10,8 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 )
 
 // sentinels are the domain errors of one object type.
@@ -247,4 +249,22 @@ func withoutNonce(ann map[string]string) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// unstructuredAPI is objectAPI over a custom resource of the dynamic client.
+func unstructuredAPI(res dynamic.ResourceInterface) objectAPI[*unstructured.Unstructured] {
+	return objectAPI[*unstructured.Unstructured]{
+		get: func(ctx context.Context, name string) (*unstructured.Unstructured, error) {
+			return res.Get(ctx, name, metav1.GetOptions{})
+		},
+		create: func(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+			return res.Create(ctx, u, metav1.CreateOptions{})
+		},
+		update: func(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+			return res.Update(ctx, u, metav1.UpdateOptions{})
+		},
+		delete: func(ctx context.Context, name string, opts metav1.DeleteOptions) error {
+			return res.Delete(ctx, name, opts)
+		},
+	}
 }
