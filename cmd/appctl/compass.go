@@ -58,26 +58,9 @@ func newCompassStatusCmd(g *globals) *cobra.Command {
 		Short: "Show the connection: state, certificate validity, syncs, Applications and errors",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, document, err := out.format()
-			if err != nil {
-				return err
-			}
-			c, err := g.Client()
-			if err != nil {
-				return err
-			}
-			conn, err := c.CompassConnection(cmd.Context())
-			if err != nil {
-				return err
-			}
-			switch {
-			case document:
-				return writeDoc(g.Out(), client.NewCompassConnectionDocument(conn), f)
-			case out.value == "name":
-				_, err := fmt.Fprintf(g.Out(), "%s/%s\n", resourceCompassConnection, conn.Name)
-				return err
-			}
-			return printCompassStatus(g.Out(), conn, time.Now())
+			return showCompassConnection(cmd, g, &out, func(w io.Writer, conn compass.Connection) error {
+				return printCompassStatus(w, conn, time.Now())
+			})
 		},
 	}
 	out.register(cmd)
@@ -141,33 +124,39 @@ func newGetCompassConnectionCmd(g *globals) *cobra.Command {
 		Short:   "Show the CompassConnection (Compass mode)",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, document, err := out.format()
-			if err != nil {
-				return err
-			}
 			if len(args) == 1 && args[0] != compass.ConnectionName {
 				return fmt.Errorf("compassconnection %q not found: the only one is %s", args[0], compass.ConnectionName)
 			}
-			c, err := g.Client()
-			if err != nil {
-				return err
-			}
-			conn, err := c.CompassConnection(cmd.Context())
-			if err != nil {
-				return err
-			}
-			switch {
-			case document:
-				return writeDoc(g.Out(), client.NewCompassConnectionDocument(conn), f)
-			case out.value == "name":
-				_, err := fmt.Fprintf(g.Out(), "%s/%s\n", resourceCompassConnection, conn.Name)
-				return err
-			}
-			return compassTable(g.Out(), conn)
+			return showCompassConnection(cmd, g, &out, compassTable)
 		},
 	}
 	out.register(cmd)
 	return cmd
+}
+
+// showCompassConnection fetches the CompassConnection and prints it as the output
+// flag says: the object as YAML or JSON, its name, or else with text.
+func showCompassConnection(cmd *cobra.Command, g *globals, out *outputFlag, text func(io.Writer, compass.Connection) error) error {
+	f, document, err := out.format()
+	if err != nil {
+		return err
+	}
+	c, err := g.Client()
+	if err != nil {
+		return err
+	}
+	conn, err := c.CompassConnection(cmd.Context())
+	if err != nil {
+		return err
+	}
+	switch {
+	case document:
+		return writeDoc(g.Out(), client.NewCompassConnectionDocument(conn), f)
+	case out.value == "name":
+		_, err := fmt.Fprintf(g.Out(), "%s/%s\n", resourceCompassConnection, conn.Name)
+		return err
+	}
+	return text(g.Out(), conn)
 }
 
 func compassTable(w io.Writer, c compass.Connection) error {
