@@ -502,7 +502,8 @@ func drive(o options) (int, error) {
 
 func key(name string, conns int) string { return fmt.Sprintf("%s@%d", name, conns) }
 
-// clientTLS is the load generator's configuration for the direct TLS row.
+// clientTLS is a client's configuration for the TLS upstream: the run's client
+// certificate, trusting the run's CA (the load generator's direct row, the minimal proxy).
 func clientTLS(pki string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(filepath.Join(pki, "client.crt"), filepath.Join(pki, "client.key"))
 	if err != nil {

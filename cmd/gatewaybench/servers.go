@@ -195,15 +195,9 @@ func minimalProxy(upstream, pki string, pooled bool) (http.Handler, error) {
 	tr := upstreamTransport()
 	auth := basicAuth()
 	if pki != "" {
-		cert, err := tls.LoadX509KeyPair(filepath.Join(pki, "client.crt"), filepath.Join(pki, "client.key"))
-		if err != nil {
+		if tr.TLSClientConfig, err = clientTLS(pki); err != nil {
 			return nil, err
 		}
-		pool, err := caPool(pki)
-		if err != nil {
-			return nil, err
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		auth = ""
 	}
 	rp := &httputil.ReverseProxy{
